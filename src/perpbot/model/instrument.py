@@ -1,0 +1,122 @@
+"""An instrument's exchange filters and the exact quantisation of prices and quantities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """A Bybit USDT linear perpetual with the filters an order must pass.
+
+    Values mirror `/v5/market/instruments-info` (priceFilter, lotSizeFilter, leverageFilter) and the
+    lowest risk-limit tier's maintenance margin rate.
+    """
+
+    symbol: str
+    tick_size: Decimal
+    qty_step: Decimal
+    min_qty: Decimal
+    max_qty: Decimal
+    max_market_qty: Decimal
+    min_notional: Decimal
+    max_leverage: Decimal
+    maintenance_margin_rate: Decimal
+    funding_interval_minutes: int = 480
+
+    def __post_init__(self) -> None:
+        for name in ("tick_size", "qty_step", "min_qty", "max_qty", "max_market_qty", "max_leverage"):
+            value = getattr(self, name)
+            if not isinstance(value, Decimal) or value <= 0:
+                raise ValueError(f"{self.symbol}: {name} must be a positive Decimal, was {value!r}")
+        if not (Decimal(0) <= self.maintenance_margin_rate < Decimal(1)):
+            raise ValueError(
+                f"{self.symbol}: maintenance_margin_rate must be in [0, 1), was {self.maintenance_margin_rate}"
+            )
+
+    def round_price(self, price: Decimal | float, mode: str = ROUND_HALF_EVEN) -> Decimal:
+        """Quantise a price to the tick; `mode` is a decimal rounding mode (floor for bids, ceiling for asks)."""
+        value = price if isinstance(price, Decimal) else Decimal(repr(float(price)))
+        ticks = (value / self.tick_size).to_integral_value(rounding=mode)
+        return (ticks * self.tick_size).quantize(self.tick_size)
+
+    def price_floor(self, price: Decimal | float) -> Decimal:
+        return self.round_price(price, ROUND_FLOOR)
+
+    def price_ceiling(self, price: Decimal | float) -> Decimal:
+        return self.round_price(price, ROUND_CEILING)
+
+    def round_qty(self, qty: Decimal | float) -> Decimal:
+        """Quantise a quantity down to the step: never trade more than was sized."""
+        value = qty if isinstance(qty, Decimal) else Decimal(repr(float(qty)))
+        steps = (value / self.qty_step).to_integral_value(rounding=ROUND_DOWN)
+        return (steps * self.qty_step).quantize(self.qty_step)
+
+    def check_order(self, qty: Decimal, price: Decimal, *, market: bool, reduce_only: bool) -> str | None:
+        """Return why Bybit would reject this order, or None when it passes the filters."""
+        if qty <= 0:
+            return f"qty must be positive, was {qty}"
+        if qty % self.qty_step != 0:
+            return f"qty {qty} is not a multiple of qtyStep {self.qty_step}"
+        if price <= 0:
+            return f"price must be positive, was {price}"
+        if price % self.tick_size != 0:
+            return f"price {price} is not a multiple of tickSize {self.tick_size}"
+        if qty < self.min_qty:
+            return f"qty {qty} is below minOrderQty {self.min_qty}"
+        limit = self.max_market_qty if market else self.max_qty
+        if qty > limit:
+            return f"qty {qty} is above the {'market' if market else 'limit'} order maximum {limit}"
+        # Bybit waives the minimum notional for reduce-only orders so a small remainder can be closed.
+        if not reduce_only and qty * price < self.min_notional:
+            return f"notional {qty * price} is below minNotionalValue {self.min_notional}"
+        return None
+
+    def format_price(self, price: Decimal) -> str:
+        """The price as Bybit wants it: on the tick, no exponent, no float noise."""
+        return format(price.quantize(self.tick_size), "f")
+
+    def format_qty(self, qty: Decimal) -> str:
+        return format(qty.quantize(self.qty_step), "f")
+
+
+def _d(text: str) -> Decimal:
+    return Decimal(text)
+
+
+def _spec(
+    symbol: str, tick: str, step: str, min_qty: str, max_qty: str, max_mkt: str, mmr: str = "0.01"
+) -> Instrument:
+    return Instrument(
+        symbol=symbol,
+        tick_size=_d(tick),
+        qty_step=_d(step),
+        min_qty=_d(min_qty),
+        max_qty=_d(max_qty),
+        max_market_qty=_d(max_mkt),
+        min_notional=_d("5"),
+        max_leverage=_d("100") if mmr == "0.005" else _d("50"),
+        maintenance_margin_rate=_d(mmr),
+    )
+
+
+# Reference filters for the symbols perpbot ships tests for, taken from Bybit's instruments-info
+# examples and the price precision of the recorded candles. Live mode reads the real values from
+# the exchange; a backtest may override any field in the config.
+REFERENCE_INSTRUMENTS: dict[str, Instrument] = {
+    spec.symbol: spec
+    for spec in (
+        _spec("BTCUSDT", "0.1", "0.001", "0.001", "1190", "500", mmr="0.005"),
+        _spec("ETHUSDT", "0.01", "0.01", "0.01", "7240", "3000", mmr="0.005"),
+        _spec("SOLUSDT", "0.001", "0.1", "0.1", "79770", "42000"),
+        _spec("BNBUSDT", "0.01", "0.01", "0.01", "3820", "1620"),
+        _spec("DOGEUSDT", "0.00001", "1", "1", "27272000", "5000000"),
+        _spec("ADAUSDT", "0.0001", "1", "1", "5500000", "1500000"),
+        _spec("DOTUSDT", "0.0001", "0.1", "0.1", "300000", "145000"),
+        _spec("WIFUSDT", "0.0001", "1", "1", "1000000", "500000"),
+        _spec("AVAXUSDT", "0.001", "0.1", "0.1", "150000", "60000"),
+        _spec("AAVEUSDT", "0.01", "0.01", "0.01", "4000", "1500"),
+        _spec("APEUSDT", "0.0001", "0.1", "0.1", "1000000", "400000"),
+    )
+}

@@ -1,0 +1,146 @@
+"""Orders: the immutable request and the mutable order that moves through an explicit state machine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from perpbot.errors import IllegalTransition
+from perpbot.model.enums import OrderStatus, OrderType, Side, TimeInForce, TriggerKind
+
+S = OrderStatus
+
+# Every legal move. Self-moves on live states are amends or further partial fills.
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.CREATED: frozenset({S.SUBMITTED, S.REJECTED}),
+    S.SUBMITTED: frozenset(
+        {S.NEW, S.UNTRIGGERED, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.REJECTED, S.UNKNOWN}
+    ),
+    # An UNKNOWN order is resolved by finding it (any live or final state) or proving it never arrived.
+    S.UNKNOWN: frozenset({S.NEW, S.UNTRIGGERED, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.REJECTED}),
+    S.NEW: frozenset({S.NEW, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.UNKNOWN}),
+    S.UNTRIGGERED: frozenset(
+        {S.UNTRIGGERED, S.NEW, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.DEACTIVATED, S.UNKNOWN}
+    ),
+    S.PARTIALLY_FILLED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.UNKNOWN}),
+    S.FILLED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.DEACTIVATED: frozenset(),
+}
+
+CLIENT_ID_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def validate_client_id(client_id: str) -> str:
+    """Bybit's orderLinkId rule: 1 to 36 characters of [A-Za-z0-9_-]."""
+    if not 0 < len(client_id) <= 36 or not set(client_id) <= CLIENT_ID_ALPHABET:
+        raise ValueError(f"client id must be 1-36 chars of [A-Za-z0-9_-], was {client_id!r}")
+    return client_id
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """What the bot asks the venue for. `trigger_price` makes it a conditional (stop/take-profit) order."""
+
+    client_id: str
+    symbol: str
+    side: Side
+    order_type: OrderType
+    qty: Decimal
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    trigger: TriggerKind = TriggerKind.NONE
+    reduce_only: bool = False
+    time_in_force: TimeInForce = TimeInForce.GTC
+    tag: str = ""
+
+    def __post_init__(self) -> None:
+        validate_client_id(self.client_id)
+        if self.qty <= 0:
+            raise ValueError(f"order {self.client_id}: qty must be positive, was {self.qty}")
+        if self.order_type is OrderType.LIMIT and self.price is None:
+            raise ValueError(f"order {self.client_id}: a limit order needs a price")
+        if (self.trigger is TriggerKind.NONE) != (self.trigger_price is None):
+            raise ValueError(f"order {self.client_id}: trigger kind and trigger price go together")
+
+    @property
+    def is_conditional(self) -> bool:
+        return self.trigger_price is not None
+
+
+@dataclass(slots=True)
+class Order:
+    """An order's life: its request, where it stands, and what has filled. Changes only via `transition`."""
+
+    request: OrderRequest
+    created_ts: int
+    status: OrderStatus = OrderStatus.CREATED
+    venue_order_id: str = ""
+    filled_qty: Decimal = Decimal(0)
+    filled_value: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)
+    reason: str = ""
+    history: list[tuple[int, OrderStatus, str]] = field(default_factory=list)
+
+    @property
+    def client_id(self) -> str:
+        return self.request.client_id
+
+    @property
+    def symbol(self) -> str:
+        return self.request.symbol
+
+    @property
+    def remaining_qty(self) -> Decimal:
+        return self.request.qty - self.filled_qty
+
+    @property
+    def avg_price(self) -> Decimal | None:
+        return self.filled_value / self.filled_qty if self.filled_qty else None
+
+    def transition(self, new_status: OrderStatus, ts: int, reason: str = "") -> None:
+        """Move to `new_status` or raise IllegalTransition; the move is kept in `history`."""
+        if new_status not in TRANSITIONS[self.status]:
+            raise IllegalTransition(
+                f"order {self.client_id}: cannot go from {self.status.value} to {new_status.value}"
+            )
+        self.status = new_status
+        if reason:
+            self.reason = reason
+        self.history.append((ts, new_status, reason))
+
+    def amend(self, ts: int, *, qty: Decimal | None = None, price: Decimal | None = None,
+              trigger_price: Decimal | None = None) -> None:
+        """Change qty, price or trigger of a live order, as Bybit's amend does."""
+        if self.status not in (OrderStatus.NEW, OrderStatus.UNTRIGGERED, OrderStatus.PARTIALLY_FILLED):
+            raise IllegalTransition(f"order {self.client_id}: cannot amend in state {self.status.value}")
+        if qty is not None and qty <= self.filled_qty:
+            raise ValueError(f"order {self.client_id}: amended qty {qty} must exceed filled {self.filled_qty}")
+        req = self.request
+        self.request = OrderRequest(
+            client_id=req.client_id,
+            symbol=req.symbol,
+            side=req.side,
+            order_type=req.order_type,
+            qty=qty if qty is not None else req.qty,
+            price=price if price is not None else req.price,
+            trigger_price=trigger_price if trigger_price is not None else req.trigger_price,
+            trigger=req.trigger,
+            reduce_only=req.reduce_only,
+            time_in_force=req.time_in_force,
+            tag=req.tag,
+        )
+        self.history.append((ts, self.status, "amended"))
+
+    def apply_fill(self, qty: Decimal, price: Decimal, fee: Decimal, ts: int) -> None:
+        """Account a fill; the status follows from what remains."""
+        if qty <= 0 or qty > self.remaining_qty:
+            raise ValueError(
+                f"order {self.client_id}: fill qty {qty} must be in (0, {self.remaining_qty}]"
+            )
+        self.filled_qty += qty
+        self.filled_value += qty * price
+        self.fees += fee
+        done = self.filled_qty == self.request.qty
+        self.transition(OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED, ts)
