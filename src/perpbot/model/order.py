@@ -54,6 +54,10 @@ class OrderRequest:
     reduce_only: bool = False
     time_in_force: TimeInForce = TimeInForce.GTC
     tag: str = ""
+    # Protective prices attached to an entry, as Bybit's create accepts them: the venue places
+    # them as reduce-only conditional orders the moment the entry fills.
+    stop_loss: Decimal | None = None
+    take_profit: Decimal | None = None
 
     def __post_init__(self) -> None:
         validate_client_id(self.client_id)
@@ -63,6 +67,8 @@ class OrderRequest:
             raise ValueError(f"order {self.client_id}: a limit order needs a price")
         if (self.trigger is TriggerKind.NONE) != (self.trigger_price is None):
             raise ValueError(f"order {self.client_id}: trigger kind and trigger price go together")
+        if self.reduce_only and (self.stop_loss is not None or self.take_profit is not None):
+            raise ValueError(f"order {self.client_id}: a reduce-only order cannot carry a stop or take-profit")
 
     @property
     def is_conditional(self) -> bool:
@@ -130,6 +136,8 @@ class Order:
             reduce_only=req.reduce_only,
             time_in_force=req.time_in_force,
             tag=req.tag,
+            stop_loss=req.stop_loss,
+            take_profit=req.take_profit,
         )
         self.history.append((ts, self.status, "amended"))
 

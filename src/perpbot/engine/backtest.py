@@ -1,0 +1,288 @@
+"""The backtest runner: the trading node and the simulated exchange on a simulated clock.
+
+Signals are computed once over the whole history (vectorised), and the loop visits only the bars
+where something can happen: a change of intent, a funding time, the first bar of a UTC day, a bar
+whose range crosses a resting order, a stop or the liquidation price, and the first bar where the
+equity breaches a risk limit. Stepping every bar (`step_every_bar=True`) gives identical results;
+a test holds both to that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+
+from perpbot.engine.market import ArrayMarket
+from perpbot.engine.node import TradingNode
+from perpbot.engine.prepared import PreparedData, PreparedSymbol
+from perpbot.model import Direction, Intent, Signal
+from perpbot.risk.manager import RiskManager
+from perpbot.venues.sim import SimVenue, SimVenueConfig
+
+_DAY_MS = 86_400_000
+_INF = float("inf")
+
+
+@dataclass(slots=True)
+class EquityTrack:
+    """Account state after every bar that changed it; the per-bar curve is rebuilt from it in bulk."""
+
+    bars: list[int] = field(default_factory=list)
+    balance: list[float] = field(default_factory=list)
+    qty: list[list[float]] = field(default_factory=list)
+    signed_cost: list[list[float]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LoopResult:
+    node: TradingNode
+    venue: SimVenue
+    equity: np.ndarray  # per bar, at the close
+    exposure: np.ndarray  # per bar: True when any position is open at the close
+    bars_visited: int
+
+
+class BacktestLoop:
+    """Runs prepared data through a TradingNode and a SimVenue."""
+
+    def __init__(self, data: PreparedData, *, risk: RiskManager, venue_config: SimVenueConfig,
+                 starting_balance: Decimal, id_prefix: str, close_on_flat: bool = False,
+                 close_at_end: bool = True, step_every_bar: bool = False,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        self.data = data
+        self.risk = risk
+        self.close_at_end = close_at_end
+        self.step_every_bar = step_every_bar
+        self.progress = progress
+        self._syms = data.symbols
+        instruments = {s.symbol: s.instrument for s in self._syms}
+        self.venue = SimVenue(instruments, venue_config, starting_balance)
+        self.market = ArrayMarket({s.symbol: s.close for s in self._syms})
+        self.node = TradingNode(
+            venue=self.venue, instruments=instruments, leverage={s.symbol: s.leverage for s in self._syms},
+            risk=risk, market=self.market, starting_balance=starting_balance, id_prefix=id_prefix,
+            close_on_flat=close_on_flat, start_ts=int(data.ts[0]) if len(data.ts) else 0,
+        )
+        self._close_on_flat = close_on_flat
+        self._track = EquityTrack()
+        self._visited = 0
+
+    # ------------------------------------------------------------------ schedule
+    def _decision_bars(self, last: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Bars at whose close some symbol's intent changes; per symbol a boolean mask of its own."""
+        masks = []
+        for sym in self._syms:
+            d = sym.direction
+            change = np.empty(len(d), dtype=bool)
+            change[0] = d[0] != 0
+            np.not_equal(d[1:], d[:-1], out=change[1:])
+            if not self._close_on_flat:
+                change &= d != 0
+            change[last + 1:] = False
+            masks.append(change)
+        any_change = np.logical_or.reduce(masks) if masks else np.zeros(0, dtype=bool)
+        return np.flatnonzero(any_change), masks
+
+    def _funding_schedule(self) -> dict[int, list[tuple[int, Decimal]]]:
+        schedule: dict[int, list[tuple[int, Decimal]]] = {}
+        for i, sym in enumerate(self._syms):
+            for bar, rate in zip(sym.funding_bars.tolist(), sym.funding_rates, strict=True):
+                schedule.setdefault(bar, []).append((i, rate))
+        return schedule
+
+    # ------------------------------------------------------------------ the loop
+    def run(self) -> LoopResult:
+        ts = self.data.ts
+        n = len(ts)
+        if n < 2:
+            raise ValueError(f"a backtest needs at least 2 bars on the execution grid, got {n}")
+        close_ts = ts + self.data.timeframe_ms
+        last_decision = n - 2  # an order decided at the last close could never fill
+        decision_bars, masks = self._decision_bars(last_decision)
+        funding = self._funding_schedule()
+        funding_bars = np.array(sorted(funding), dtype=np.int64)
+        day = ts // _DAY_MS
+        day_first = np.flatnonzero(np.concatenate([[True], day[1:] != day[:-1]]))
+        hard = np.union1d(np.union1d(funding_bars, day_first), [last_decision, n - 1])
+        if self.step_every_bar:
+            hard = np.arange(n, dtype=np.int64)
+        risk_on = self.risk.config.enabled
+        self._snapshot(0)
+        k = 0
+        di = 0
+        while k < n:
+            self._visited += 1
+            self.market.index = k
+            # Open of bar k: funding on positions held at this instant, then the orders decided before it.
+            opened = False
+            for i, rate in funding.get(k, ()):
+                sym = self._syms[i]
+                self.venue.settle_funding(sym.symbol, int(ts[k]), rate, float(sym.open[k]))
+                opened = True
+            for sym in self._syms:
+                if self.venue.has_pending_market(sym.symbol):
+                    self.venue.open_bar(sym.symbol, int(ts[k]), float(sym.open[k]))
+                    opened = True
+            if opened:
+                self.node.process_events()
+            # The quiet stretch [k, e]: nothing scheduled before e's close.
+            while di < len(decision_bars) and decision_bars[di] < k:
+                di += 1
+            next_decision = int(decision_bars[di]) if di < len(decision_bars) else n - 1
+            hi = int(np.searchsorted(hard, k, side="right"))
+            next_hard = int(hard[hi]) - 1 if hi < len(hard) else n - 1
+            e = min(next_decision, max(next_hard, k), n - 1)
+            if self.step_every_bar:
+                e = k
+            t = self._first_activity(k, e)
+            quiet_end = t - 1 if t is not None else e
+            if opened:
+                self._snapshot(k)
+            watch = risk_on and not self.risk.halted
+            if watch and quiet_end >= k:
+                breach = self._check_breakers(k, quiet_end, close_ts)
+                if breach is not None:
+                    self._after_bar(breach)
+                    k = breach + 1
+                    continue
+            if t is not None:
+                self.market.index = t
+                for sym in self._syms:
+                    self.venue.intrabar(sym.symbol, int(ts[t]), float(sym.open[t]), float(sym.high[t]),
+                                        float(sym.low[t]), float(sym.close[t]))
+                self.node.process_events()
+                self._snapshot(t)
+                if watch and self.node.on_equity(int(close_ts[t]), self._equity_at(t)):
+                    self._after_bar(t)
+                    k = t + 1
+                    continue
+                e = t
+            self.market.index = e
+            if e <= last_decision:
+                for i, sym in enumerate(self._syms):
+                    if masks[i][e]:
+                        self.node.on_intent(self._intent(sym, e, int(close_ts[e])))
+            if e == last_decision and self.close_at_end:
+                self.node.close_all(int(close_ts[e]), "end_of_data")
+                self.node.process_events()
+            self._after_bar(e)
+            k = e + 1
+        self.node.process_events()
+        equity, exposure = self._build_curve(n)
+        return LoopResult(self.node, self.venue, equity, exposure, self._visited)
+
+    def _after_bar(self, k: int) -> None:
+        self.node.process_events()
+        if self.progress is not None:
+            self.progress(k + 1, len(self.data.ts))
+
+    # ------------------------------------------------------------------ searches
+    def _first_activity(self, k: int, e: int) -> int | None:
+        """The first bar in [k, e] whose range reaches a level where the venue would act."""
+        first: int | None = None
+        for sym in self._syms:
+            rise_ge, rise_gt, fall_le, fall_lt = self.venue.activation_levels(sym.symbol)
+            if rise_ge == _INF and rise_gt == _INF and fall_le == -_INF and fall_lt == -_INF:
+                continue
+            stop = (first if first is not None else e) + 1
+            high, low = sym.high[k:stop], sym.low[k:stop]
+            mask = np.zeros(len(high), dtype=bool)
+            if rise_ge != _INF:
+                mask |= high >= rise_ge
+            if rise_gt != _INF:
+                mask |= high > rise_gt
+            if fall_le != -_INF:
+                mask |= low <= fall_le
+            if fall_lt != -_INF:
+                mask |= low < fall_lt
+            hit = int(mask.argmax())
+            if mask[hit]:
+                first = k + hit
+        return first
+
+    def _equity_curve_slice(self, a: int, b: int) -> np.ndarray:
+        """Close-to-close equity over bars [a, b] with the positions as they stand now."""
+        equity = np.full(b - a + 1, float(self.node.ledger.balance))
+        for pos in self.node.positions.open_positions():
+            sym = self._by_symbol(pos.symbol)
+            signed_cost = float(pos.cost) if pos.qty > 0 else -float(pos.cost)
+            equity += float(pos.qty) * sym.close[a:b + 1] - signed_cost
+        return equity
+
+    def _equity_at(self, k: int) -> float:
+        return float(self._equity_curve_slice(k, k)[0])
+
+    def _check_breakers(self, a: int, b: int, close_ts: np.ndarray) -> int | None:
+        """Feed the risk manager the equity of bars [a, b] exactly as per-bar calls would; return a breach bar."""
+        node, risk = self.node, self.risk
+        equity = self._equity_curve_slice(a, b)
+        if node.on_equity(int(close_ts[a]), float(equity[0])):
+            return a
+        if b == a:
+            return None
+        rest = equity[1:]
+        peak = np.maximum.accumulate(np.maximum(rest, float(risk.peak_equity)))
+        floor = np.maximum(peak * risk.drawdown_floor_ratio, float(risk.daily_floor))
+        below = rest < floor
+        hit = int(below.argmax())
+        end = hit if below[hit] else len(rest) - 1
+        top = int(rest[: end + 1].argmax())
+        if rest[top] > float(risk.peak_equity) and top < end:
+            node.on_equity(int(close_ts[a + 1 + top]), float(rest[top]))
+        bar = a + 1 + end
+        return bar if node.on_equity(int(close_ts[bar]), float(rest[end])) else None
+
+    # ------------------------------------------------------------------ intents and the curve
+    def _intent(self, sym: PreparedSymbol, k: int, decided_ts: int) -> Intent:
+        regime = sym.regime_names[int(sym.regime[k])]
+        weights = sym.weights_by_regime.get(regime, {})
+        signals = tuple(
+            Signal(name, sym.symbol, sym.strategy_timeframes.get(name, self.data.timeframe), decided_ts,
+                   float(values[k]))
+            for name, values in sym.strategy_values.items()
+        )
+        stop = float(sym.stop_distance[k])
+        tp = float(sym.take_profit_distance[k])
+        return Intent(
+            symbol=sym.symbol, ts=decided_ts, direction=Direction(int(sym.direction[k])),
+            strength=float(sym.strength[k]), reference_price=float(sym.close[k]),
+            stop_distance=stop if stop == stop else None, take_profit_distance=tp if tp == tp else None,
+            regime=regime, score=float(sym.score[k]), signals=signals, weights=tuple(weights.items()),
+        )
+
+    def _by_symbol(self, symbol: str) -> PreparedSymbol:
+        for sym in self._syms:
+            if sym.symbol == symbol:
+                return sym
+        raise KeyError(symbol)
+
+    def _snapshot(self, k: int) -> None:
+        track = self._track
+        qty, cost = [], []
+        for sym in self._syms:
+            pos = self.node.positions.get(sym.symbol)
+            qty.append(float(pos.qty))
+            cost.append(float(pos.cost) if pos.qty >= 0 else -float(pos.cost))
+        if track.bars and track.bars[-1] == k:
+            track.balance[-1] = float(self.node.ledger.balance)
+            track.qty[-1], track.signed_cost[-1] = qty, cost
+            return
+        track.bars.append(k)
+        track.balance.append(float(self.node.ledger.balance))
+        track.qty.append(qty)
+        track.signed_cost.append(cost)
+
+    def _build_curve(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        track = self._track
+        self._snapshot(n - 1)
+        at = np.searchsorted(np.asarray(track.bars), np.arange(n), side="right") - 1
+        balance = np.asarray(track.balance)[at]
+        qty = np.asarray(track.qty)[at]
+        cost = np.asarray(track.signed_cost)[at]
+        closes = np.column_stack([s.close for s in self._syms])
+        equity = balance + (qty * closes - cost).sum(axis=1)
+        exposure = (qty != 0).any(axis=1)
+        return equity, exposure

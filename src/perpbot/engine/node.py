@@ -1,0 +1,274 @@
+"""The trading node: one cycle of the pipeline, identical in backtest, paper and live.
+
+It turns intents into orders through the risk manager, and venue events into orders, positions,
+the ledger and closed trades. It never reads a clock or does I/O: the runtime around it feeds it
+intents, prices and venue events, in time order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+import numpy as np
+
+from perpbot.engine.decisions import Action, Decision
+from perpbot.execution.ledger import Ledger
+from perpbot.execution.orders import OrderJournal, OrderManager
+from perpbot.execution.positions import Position, PositionBook
+from perpbot.model import (
+    Direction,
+    ExitReason,
+    Fill,
+    FundingPayment,
+    Instrument,
+    Intent,
+    OrderStatus,
+    RiskDecision,
+    Side,
+    Trade,
+)
+from perpbot.risk.manager import RiskManager
+from perpbot.venues.base import Venue
+from perpbot.venues.events import FundingSettled, OrderFilled, PositionLiquidated, VenueEvent
+
+ZERO = Decimal(0)
+
+# Why a fill that closes exposure closed it, from the tag of the order that made it.
+_EXIT_REASONS: dict[str, ExitReason] = {
+    "entry": ExitReason.REVERSAL,
+    "reversal": ExitReason.REVERSAL,
+    "exit": ExitReason.SIGNAL,
+    "StopLoss": ExitReason.STOP_LOSS,
+    "TakeProfit": ExitReason.TAKE_PROFIT,
+    "risk_halt": ExitReason.RISK_HALT,
+    "end_of_data": ExitReason.END_OF_DATA,
+    "manual": ExitReason.MANUAL,
+}
+
+_IN_FLIGHT = frozenset({OrderStatus.CREATED, OrderStatus.SUBMITTED, OrderStatus.UNKNOWN})
+
+
+class MarketView(Protocol):
+    """What the node knows of the market right now: last prices and recent returns."""
+
+    def price(self, symbol: str) -> float: ...
+
+    def returns(self, symbol: str, lookback: int) -> np.ndarray: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PositionSnapshot:
+    """A position as the risk manager sees it."""
+
+    symbol: str
+    qty: Decimal
+    entry_price: Decimal
+    leverage: Decimal
+    liquidation_price: Decimal | None
+
+
+class _PortfolioAdapter:
+    """The node's books presented as the risk manager's PortfolioView."""
+
+    __slots__ = ("_node",)
+
+    def __init__(self, node: TradingNode) -> None:
+        self._node = node
+
+    def equity(self) -> Decimal:
+        return self._node.equity()
+
+    def balance(self) -> Decimal:
+        return self._node.ledger.balance
+
+    def positions(self) -> Mapping[str, PositionSnapshot]:
+        node = self._node
+        return {
+            p.symbol: PositionSnapshot(p.symbol, p.qty, p.entry_price, node.leverage[p.symbol], None)
+            for p in node.positions.open_positions()
+        }
+
+    def instrument(self, symbol: str) -> Instrument:
+        return self._node.instruments[symbol]
+
+    def returns(self, symbol: str, lookback: int) -> np.ndarray:
+        return self._node.market.returns(symbol, lookback)
+
+    def leverage(self, symbol: str) -> Decimal:
+        return self._node.leverage[symbol]
+
+
+class TradingNode:
+    """Intents in, orders out; venue events in, positions, ledger and trades out."""
+
+    def __init__(
+        self,
+        *,
+        venue: Venue,
+        instruments: Mapping[str, Instrument],
+        leverage: Mapping[str, Decimal],
+        risk: RiskManager,
+        market: MarketView,
+        starting_balance: Decimal,
+        id_prefix: str,
+        close_on_flat: bool = False,
+        journal: OrderJournal | None = None,
+        start_ts: int = 0,
+    ) -> None:
+        self.venue = venue
+        self.instruments = dict(instruments)
+        self.leverage = dict(leverage)
+        self.risk = risk
+        self.market = market
+        self.close_on_flat = close_on_flat
+        self.orders = OrderManager(venue, id_prefix, journal=journal)
+        self.positions = PositionBook()
+        self.ledger = Ledger(starting_balance, start_ts)
+        self.decisions: list[Decision] = []
+        self.trades: list[Trade] = []
+        self.fills: list[Fill] = []
+        self.funding: list[FundingPayment] = []
+        self.observers: list[Callable[[str, object], None]] = []
+        self._labels: dict[str, tuple[tuple[str, ...], str]] = {}
+        self._portfolio = _PortfolioAdapter(self)
+        for symbol, lev in self.leverage.items():
+            venue.set_leverage(symbol, lev, start_ts)
+
+    # ------------------------------------------------------------------ views
+    def equity(self) -> Decimal:
+        """Balance plus unrealised PnL at the market's last prices."""
+        total = self.ledger.balance
+        for pos in self.positions.open_positions():
+            total += pos.unrealised_pnl(Decimal(repr(self.market.price(pos.symbol))))
+        return total
+
+    def equity_float(self) -> float:
+        total = float(self.ledger.balance)
+        for pos in self.positions.open_positions():
+            total += float(pos.qty) * self.market.price(pos.symbol) - float(pos.cost if pos.qty > 0 else -pos.cost)
+        return total
+
+    def position(self, symbol: str) -> Position:
+        return self.positions.get(symbol)
+
+    # ------------------------------------------------------------------ the cycle
+    def on_intent(self, intent: Intent) -> Decision:
+        """Decide what to do about one symbol's aggregated intent, and send the orders for it."""
+        symbol, ts = intent.symbol, intent.ts
+        pos = self.positions.get(symbol)
+        held = Direction.FLAT if not pos.qty else (Direction.LONG if pos.qty > 0 else Direction.SHORT)
+        in_flight = [o.client_id for o in self.orders.open_orders(symbol) if o.status in _IN_FLIGHT]
+        if in_flight:
+            return self._record(ts, symbol, Action.DEFERRED, intent, None, (),
+                                f"orders still in flight: {', '.join(in_flight)}")
+        if intent.direction is Direction.FLAT:
+            if self.close_on_flat and held is not Direction.FLAT:
+                order = self._close(symbol, ts, "exit")
+                return self._record(ts, symbol, Action.EXIT, intent, None, (order,), "intent is flat")
+            return self._record(ts, symbol, Action.HOLD, intent, None, (), "no view")
+        if intent.direction == held:
+            return self._record(ts, symbol, Action.HOLD, intent, None, (), "already positioned")
+        decision = self.risk.assess(intent, self._portfolio, ts)
+        side = Side.BUY if intent.direction is Direction.LONG else Side.SELL
+        if held is Direction.FLAT:
+            if not decision.approved:
+                return self._record(ts, symbol, Action.REJECTED, intent, decision, (), "; ".join(decision.reasons))
+            order = self.orders.submit(ts, symbol, side, decision.qty, stop_loss=decision.stop_price,
+                                       take_profit=decision.take_profit_price, tag="entry")
+            self._labels[order.client_id] = (_agreeing(intent), intent.regime)
+            return self._record(ts, symbol, Action.ENTER, intent, decision, (order.client_id,))
+        # A reversal: one order closes the old side and, if approved, opens the new one.
+        if decision.approved:
+            order = self.orders.submit(ts, symbol, side, abs(pos.qty) + decision.qty,
+                                       stop_loss=decision.stop_price, take_profit=decision.take_profit_price,
+                                       tag="reversal")
+            self._labels[order.client_id] = (_agreeing(intent), intent.regime)
+            return self._record(ts, symbol, Action.REVERSE, intent, decision, (order.client_id,))
+        client_id = self._close(symbol, ts, "reversal")
+        return self._record(ts, symbol, Action.EXIT, intent, decision, (client_id,),
+                            "closed; new side rejected: " + "; ".join(decision.reasons))
+
+    def on_equity(self, ts: int, equity: float | None = None) -> bool:
+        """Show the risk manager the current equity; on a fresh breach close everything and return True."""
+        value = Decimal(repr(equity)) if equity is not None else self.equity()
+        tripped = self.risk.on_equity(ts, value)
+        if tripped:
+            self.close_all(ts, "risk_halt", note="; ".join(str(t) for t in tripped))
+        return bool(tripped)
+
+    def close_all(self, ts: int, tag: str, note: str = "") -> list[str]:
+        """Emergency closure: cancel every live order, then close every position with reduce-only market orders."""
+        ids: list[str] = []
+        for symbol in self.instruments:
+            self.orders.cancel_all(symbol, ts)
+        for pos in self.positions.open_positions():
+            client_id = self._close(pos.symbol, ts, tag)
+            ids.append(client_id)
+            self._record(ts, pos.symbol, Action.EMERGENCY_CLOSE, None, None, (client_id,), note or tag)
+        return ids
+
+    def process_events(self, events: list[VenueEvent] | None = None) -> int:
+        """Apply venue events (by default, everything the venue has); returns how many fills were new."""
+        batch = self.venue.drain_events() if events is None else events
+        new_fills = 0
+        for event in batch:
+            if isinstance(event, OrderFilled):
+                fill = self.orders.apply(event)
+                if fill is not None:
+                    self._on_fill(fill)
+                    new_fills += 1
+            elif isinstance(event, FundingSettled):
+                payment = event.payment
+                self.ledger.record_funding(payment.ts, payment.symbol, payment.amount)
+                self.positions.apply_funding(payment.symbol, payment.amount)
+                self.funding.append(payment)
+            elif isinstance(event, PositionLiquidated):
+                if self.orders.mark_exec_seen(event.fill.exec_id):
+                    self._apply_fill(event.fill, ExitReason.LIQUIDATION, (), "")
+                    new_fills += 1
+            else:
+                self.orders.apply(event)
+            for observer in self.observers:
+                observer("venue_event", event)
+        return new_fills
+
+    # ------------------------------------------------------------------ internals
+    def _close(self, symbol: str, ts: int, tag: str) -> str:
+        pos = self.positions.get(symbol)
+        side = Side.SELL if pos.qty > 0 else Side.BUY
+        return self.orders.submit(ts, symbol, side, abs(pos.qty), reduce_only=True, tag=tag).client_id
+
+    def _on_fill(self, fill: Fill) -> None:
+        order = self.orders.get(fill.client_id)
+        tag = order.request.tag if order is not None else ""
+        strategies, regime = self._labels.get(fill.client_id, ((), ""))
+        self._apply_fill(fill, _EXIT_REASONS.get(tag, ExitReason.SIGNAL), strategies, regime)
+
+    def _apply_fill(self, fill: Fill, reason: ExitReason, strategies: tuple[str, ...], regime: str) -> None:
+        outcome = self.positions.apply_fill(fill, exit_reason=reason, strategies=strategies, regime=regime)
+        self.ledger.record_fill(fill.ts, fill.symbol, fill.exec_id, outcome.realised, fill.fee)
+        self.fills.append(fill)
+        for trade in outcome.trades:
+            self.trades.append(trade)
+            self.risk.on_trade_closed(trade.net_pnl)
+            for observer in self.observers:
+                observer("trade", trade)
+
+    def _record(self, ts: int, symbol: str, action: Action, intent: Intent | None, risk_decision: RiskDecision | None,
+                client_ids: tuple[str, ...], note: str = "") -> Decision:
+        decision = Decision(len(self.decisions) + 1, ts, symbol, action, intent,
+                            risk_decision, client_ids, note)
+        self.decisions.append(decision)
+        for observer in self.observers:
+            observer("decision", decision)
+        return decision
+
+
+def _agreeing(intent: Intent) -> tuple[str, ...]:
+    """The strategies whose signal points the way the intent goes: a trade is credited to them."""
+    sign = int(intent.direction)
+    weights = dict(intent.weights)
+    return tuple(s.strategy for s in intent.signals if s.value * sign > 0 and weights.get(s.strategy, 0.0) > 0)

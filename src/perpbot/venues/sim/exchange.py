@@ -1,0 +1,545 @@
+"""The simulated exchange. It answers like Bybit: orders are accepted, rejected, filled or cancelled
+through events, never by return value, so the engine cannot tell it from the real venue.
+
+It is driven bar by bar: `open_bar` fills market orders at the open, `intrabar` walks the bar's
+price path (adverse side first when a position is open, so a bar that touches both the stop and
+the take-profit counts as a stop) and `settle_funding` pays funding. The backtest skips bars where
+`activation_levels` shows nothing can happen; stepping every bar gives the same result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+from perpbot.execution.positions import PositionBook
+from perpbot.model import (
+    Fill,
+    FundingPayment,
+    Instrument,
+    LiquidityRole,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+    TriggerKind,
+)
+from perpbot.venues.events import (
+    FundingSettled,
+    OrderAccepted,
+    OrderAmended,
+    OrderCancelled,
+    OrderCreatedByVenue,
+    OrderFilled,
+    OrderRejected,
+    OrderStatusReport,
+    OrderTriggered,
+    PositionLiquidated,
+    VenueEvent,
+)
+from perpbot.venues.sim.config import SimVenueConfig
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+_BPS = Decimal("0.0001")
+
+
+def to_decimal(value: float) -> Decimal:
+    """A candle float as the decimal it was written as (shortest repr), not its binary expansion."""
+    return Decimal(repr(value))
+
+
+@dataclass(slots=True)
+class _Live:
+    """An order resting on the simulated book."""
+
+    request: OrderRequest
+    venue_id: str
+    filled: Decimal = ZERO
+    born_ts: int = -1  # bar in which an attached order was created intrabar: it may only hurt that bar
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.request.qty - self.filled
+
+
+@dataclass(slots=True)
+class _Book:
+    instrument: Instrument
+    leverage: Decimal = ONE
+    last_price: Decimal | None = None
+    market: list[_Live] = field(default_factory=list)
+    limits: list[_Live] = field(default_factory=list)
+    conditionals: list[_Live] = field(default_factory=list)
+    liquidation_price: Decimal | None = None
+    bankruptcy_price: Decimal | None = None
+
+
+@dataclass(slots=True)
+class SimStats:
+    """Counts a report shows so a reader can judge how much the simulation had to assume."""
+
+    ambiguous_bars: int = 0  # bars where both the stop (or liquidation) and the take-profit could have hit
+    liquidations: int = 0
+    rejected_orders: int = 0
+
+
+class SimVenue:
+    """A Bybit-like exchange for one isolated-margin USDT account, matched on candles."""
+
+    def __init__(self, instruments: dict[str, Instrument], config: SimVenueConfig,
+                 starting_balance: Decimal) -> None:
+        self.config = config
+        self._books = {symbol: _Book(inst) for symbol, inst in instruments.items()}
+        self._positions = PositionBook()
+        self.balance = starting_balance
+        self.stats = SimStats()
+        self._events: list[VenueEvent] = []
+        self._status: dict[str, tuple[OrderStatus, Decimal]] = {}
+        self._venue_seq = 0
+        self._exec_seq = 0
+        self._taker = config.taker_fee
+        self._maker = config.maker_fee
+        self._slip = config.slippage_bps * _BPS
+        self._through = config.limit_fill == "through"
+
+    # ----------------------------------------------------------------- the Venue protocol
+    def instrument(self, symbol: str) -> Instrument:
+        return self._book(symbol).instrument
+
+    def set_leverage(self, symbol: str, leverage: Decimal, ts: int) -> None:
+        book = self._book(symbol)
+        if not ONE <= leverage <= book.instrument.max_leverage:
+            raise ValueError(f"{symbol}: leverage must be in [1, {book.instrument.max_leverage}], was {leverage}")
+        if self._positions.get(symbol).qty:
+            raise ValueError(f"{symbol}: leverage cannot change while a position is open")
+        book.leverage = leverage
+
+    def submit(self, request: OrderRequest, ts: int) -> None:
+        book = self._book(request.symbol)
+        reason = self._admission_error(book, request)
+        if reason is not None:
+            self.stats.rejected_orders += 1
+            self._status[request.client_id] = (OrderStatus.REJECTED, ZERO)
+            self._events.append(OrderRejected(ts, request.client_id, reason))
+            return
+        live = _Live(request, self._next_venue_id())
+        if request.is_conditional:
+            book.conditionals.append(live)
+            status = OrderStatus.UNTRIGGERED
+        elif request.order_type is OrderType.MARKET:
+            book.market.append(live)
+            status = OrderStatus.NEW
+        else:
+            book.limits.append(live)
+            status = OrderStatus.NEW
+        self._status[request.client_id] = (status, ZERO)
+        self._events.append(OrderAccepted(ts, request.client_id, live.venue_id, status))
+
+    def cancel(self, client_id: str, symbol: str, ts: int) -> None:
+        book = self._book(symbol)
+        for queue in (book.market, book.limits, book.conditionals):
+            for live in queue:
+                if live.request.client_id == client_id:
+                    queue.remove(live)
+                    self._finish(live, OrderStatus.CANCELLED, ts, "CancelByUser")
+                    return
+        self.query_order(client_id, symbol, ts)  # 110001: not live; report what it is
+
+    def amend(self, client_id: str, symbol: str, ts: int, *, qty: Decimal | None = None,
+              price: Decimal | None = None, trigger_price: Decimal | None = None) -> None:
+        book = self._book(symbol)
+        for live in (*book.limits, *book.conditionals):
+            if live.request.client_id == client_id:
+                if qty is not None and qty <= live.filled:
+                    self._events.append(OrderStatusReport(ts, client_id, self._status[client_id][0],
+                                                          live.filled, f"amend qty {qty} <= filled"))
+                    return
+                live.request = dataclasses.replace(
+                    live.request,
+                    qty=qty if qty is not None else live.request.qty,
+                    price=price if price is not None else live.request.price,
+                    trigger_price=trigger_price if trigger_price is not None else live.request.trigger_price,
+                )
+                self._events.append(OrderAmended(ts, client_id, qty, price, trigger_price))
+                return
+        self.query_order(client_id, symbol, ts)
+
+    def query_order(self, client_id: str, symbol: str, ts: int) -> None:
+        status, filled = self._status.get(client_id, (OrderStatus.REJECTED, ZERO))
+        reason = "" if client_id in self._status else "EC_OrderNotExist"
+        self._events.append(OrderStatusReport(ts, client_id, status, filled, reason))
+
+    def drain_events(self) -> list[VenueEvent]:
+        events, self._events = self._events, []
+        return events
+
+    # ----------------------------------------------------------------- account views
+    def position_qty(self, symbol: str) -> Decimal:
+        return self._positions.get(symbol).qty
+
+    def position_entry(self, symbol: str) -> Decimal:
+        return self._positions.get(symbol).entry_price
+
+    def liquidation_price(self, symbol: str) -> Decimal | None:
+        return self._book(symbol).liquidation_price
+
+    def leverage(self, symbol: str) -> Decimal:
+        return self._book(symbol).leverage
+
+    def has_resting(self, symbol: str) -> bool:
+        book = self._book(symbol)
+        return bool(book.market or book.limits or book.conditionals)
+
+    def has_pending_market(self, symbol: str) -> bool:
+        return bool(self._book(symbol).market)
+
+    def activation_levels(self, symbol: str) -> tuple[float, float, float, float]:
+        """Price levels at which `intrabar` would act: (high >= a, high > b, low <= c, low < d).
+
+        Unused levels are +/-inf. The backtest searches candles for the first bar crossing one.
+        """
+        book = self._book(symbol)
+        rise_ge = rise_gt = float("inf")
+        fall_le = fall_lt = float("-inf")
+        for live in book.conditionals:
+            level = float(live.request.trigger_price)  # type: ignore[arg-type]
+            if self._rises(live.request):
+                rise_ge = min(rise_ge, level)
+            else:
+                fall_le = max(fall_le, level)
+        for live in book.limits:
+            level = float(live.request.price)  # type: ignore[arg-type]
+            if live.request.side is Side.BUY:
+                if self._through:
+                    fall_lt = max(fall_lt, level)
+                else:
+                    fall_le = max(fall_le, level)
+            elif self._through:
+                rise_gt = min(rise_gt, level)
+            else:
+                rise_ge = min(rise_ge, level)
+        if book.liquidation_price is not None:
+            level = float(book.liquidation_price)
+            if self._positions.get(symbol).qty > 0:
+                fall_le = max(fall_le, level)
+            else:
+                rise_ge = min(rise_ge, level)
+        return rise_ge, rise_gt, fall_le, fall_lt
+
+    # ----------------------------------------------------------------- driving the simulation
+    def mark(self, symbol: str, price: float) -> None:
+        """Record the latest traded price (a candle close) for admission checks."""
+        self._book(symbol).last_price = to_decimal(price)
+
+    def settle_funding(self, symbol: str, ts: int, rate: Decimal, mark_price: float) -> None:
+        """Pay or receive funding on an open position: positive rate, longs pay shorts."""
+        qty = self._positions.get(symbol).qty
+        if not qty or not self.config.funding:
+            return
+        mark = to_decimal(mark_price)
+        amount = -(qty * mark * rate)
+        self.balance += amount
+        self._positions.apply_funding(symbol, amount)
+        self._events.append(FundingSettled(FundingPayment(symbol, ts, rate, mark, qty, amount)))
+
+    def open_bar(self, symbol: str, ts: int, open_price: float) -> None:
+        """Fill the market orders decided before this bar at its open, with slippage."""
+        book = self._book(symbol)
+        book.last_price = price = to_decimal(open_price)
+        while book.market:
+            live = book.market.pop(0)
+            side = live.request.side
+            fill_price = self._slipped(book.instrument, price, side)
+            self._execute(book, live, live.remaining, fill_price, self._taker, LiquidityRole.TAKER, ts)
+
+    def intrabar(self, symbol: str, ts: int, open_price: float, high: float, low: float, close: float) -> None:
+        """Walk the bar: open, then the adverse extreme first (when a position is open), then the other."""
+        book = self._book(symbol)
+        qty = self._positions.get(symbol).qty
+        if not (book.limits or book.conditionals or qty):
+            book.last_price = to_decimal(close)
+            return
+        o, h, lo = to_decimal(open_price), to_decimal(high), to_decimal(low)
+        down_first = qty > 0 if qty else close >= open_price
+        if qty:
+            self._count_ambiguous(book, qty, o, h, lo)
+        self._walk(book, ts, o, o)  # whatever the open itself already crossed
+        if down_first:
+            self._walk(book, ts, o, lo)
+            self._walk(book, ts, lo, h)
+        else:
+            self._walk(book, ts, o, h)
+            self._walk(book, ts, h, lo)
+        book.last_price = to_decimal(close)
+
+    # ----------------------------------------------------------------- internals
+    def _book(self, symbol: str) -> _Book:
+        try:
+            return self._books[symbol]
+        except KeyError:
+            raise ValueError(f"symbol {symbol!r} is not traded here; known: {', '.join(self._books)}") from None
+
+    def _next_venue_id(self) -> str:
+        self._venue_seq += 1
+        return f"sim-{self._venue_seq}"
+
+    @staticmethod
+    def _rises(request: OrderRequest) -> bool:
+        """Does this conditional trigger on a rise? A buy stop-loss or a sell take-profit does."""
+        return (request.side is Side.BUY) == (request.trigger is TriggerKind.STOP_LOSS)
+
+    def _admission_error(self, book: _Book, request: OrderRequest) -> str | None:
+        inst = book.instrument
+        ref = request.price if request.order_type is OrderType.LIMIT else book.last_price
+        if request.trigger_price is not None:
+            ref = request.trigger_price
+        if ref is None:
+            return "10001: no market price yet for a market order"
+        problem = inst.check_order(request.qty, ref, market=request.order_type is OrderType.MARKET,
+                                   reduce_only=request.reduce_only)
+        if problem is not None:
+            return f"10001: {problem}"
+        for name in ("price", "trigger_price", "stop_loss", "take_profit"):
+            value = getattr(request, name)
+            if value is not None and value % inst.tick_size != 0:
+                return f"10001: {name} {value} is not a multiple of tickSize {inst.tick_size}"
+        position = self._positions.get(request.symbol).qty
+        if request.reduce_only:
+            if position == 0 or (position > 0) == (request.side is Side.BUY):
+                return "110017: reduce-only rule not satisfied (no position on the other side)"
+            return None
+        last = book.last_price or ref
+        if request.stop_loss is not None and (request.stop_loss - last) * request.side.sign >= 0:
+            return f"10001: stop loss {request.stop_loss} must be on the losing side of {last} for a {request.side}"
+        if request.take_profit is not None and (request.take_profit - last) * request.side.sign <= 0:
+            return f"10001: take profit {request.take_profit} must be on the winning side of {last}"
+        if (request.order_type is OrderType.LIMIT and request.time_in_force is TimeInForce.POST_ONLY
+                and (ref - last) * request.side.sign >= 0):
+            return "EC_PostOnlyWillTakeLiquidity"
+        # Isolated margin: the part of the order that adds exposure needs initial margin + taker fee.
+        held = abs(position) if (position > 0) == (request.side is Side.BUY) else -abs(position)
+        adds = request.qty if held >= 0 else max(ZERO, request.qty + held)
+        if adds:
+            need = adds * ref / book.leverage + adds * ref * self._taker
+            free = self.balance - self._locked_margin() - (request.qty - adds) * ref * self._taker
+            if need > free:
+                return f"110007: available balance {free:.2f} is below the {need:.2f} this order needs"
+        return None
+
+    def _locked_margin(self) -> Decimal:
+        total = ZERO
+        for pos in self._positions.open_positions():
+            total += pos.cost / self._books[pos.symbol].leverage
+        return total
+
+    def _slipped(self, inst: Instrument, price: Decimal, side: Side) -> Decimal:
+        if not self._slip:
+            return price
+        if side is Side.BUY:
+            return inst.round_price(price * (ONE + self._slip), ROUND_CEILING)
+        return inst.round_price(price * (ONE - self._slip), ROUND_FLOOR)
+
+    def _count_ambiguous(self, book: _Book, qty: Decimal, o: Decimal, h: Decimal, lo: Decimal) -> None:
+        adverse = favourable = False
+        for live in book.conditionals:
+            level = live.request.trigger_price
+            assert level is not None
+            touched_at_open = (o >= level) if self._rises(live.request) else (o <= level)
+            touched = (h >= level) if self._rises(live.request) else (lo <= level)
+            if touched and not touched_at_open:
+                if live.request.trigger is TriggerKind.STOP_LOSS:
+                    adverse = True
+                else:
+                    favourable = True
+        if book.liquidation_price is not None:
+            liq = book.liquidation_price
+            adverse = adverse or ((lo <= liq < o) if qty > 0 else (h >= liq > o))
+        if adverse and favourable:
+            self.stats.ambiguous_bars += 1
+
+    def _walk(self, book: _Book, ts: int, start: Decimal, end: Decimal) -> None:
+        """Move the price from `start` to `end`, acting on each level crossed, nearest first.
+
+        `start == end` is the opening print: everything the open already crossed acts at the open.
+        """
+        if start == end:
+            for falling in (True, False):
+                while (hit := self._next_hit(book, ts, start, start, falling, gap=True)) is not None:
+                    self._act(book, ts, *hit)
+            return
+        falling = end < start
+        cursor = start
+        while (hit := self._next_hit(book, ts, cursor, end, falling, gap=False)) is not None:
+            self._act(book, ts, *hit)
+            cursor = hit[2]
+
+    def _act(self, book: _Book, ts: int, kind: str, live: _Live | None, level: Decimal) -> None:
+        if kind == "liq":
+            self._liquidate(book, ts)
+        elif kind == "cond":
+            assert live is not None
+            self._trigger(book, live, level, ts)
+        else:
+            assert live is not None and live.request.price is not None
+            self._execute(book, live, live.remaining, live.request.price, self._maker, LiquidityRole.MAKER, ts)
+
+    def _next_hit(self, book: _Book, ts: int, cursor: Decimal, end: Decimal, falling: bool,
+                  gap: bool) -> tuple[str, _Live | None, Decimal] | None:
+        """The nearest level between `cursor` and `end` (or, for the open, beyond it) and what sits there."""
+        best: tuple[str, _Live | None, Decimal] | None = None
+
+        def reached(level: Decimal, strict: bool) -> bool:
+            if gap:  # the open printed at `cursor`: levels at or beyond it were crossed by the gap
+                if strict:
+                    return level > cursor if falling else level < cursor
+                return level >= cursor if falling else level <= cursor
+            inside = end <= level <= cursor if falling else cursor <= level <= end
+            if strict and level == end:
+                return False
+            return inside
+
+        def nearer(level: Decimal) -> bool:
+            return best is None or (level > best[2] if falling else level < best[2])
+
+        for live in book.conditionals:
+            level = live.request.trigger_price
+            assert level is not None
+            if self._rises(live.request) == falling:
+                continue
+            if live.born_ts == ts and live.request.trigger is TriggerKind.TAKE_PROFIT:
+                continue  # placed intrabar by an entry fill: only its stop may act in this bar
+            if reached(level, strict=False):
+                fill_at = cursor if gap else level
+                if nearer(fill_at):
+                    best = ("cond", live, fill_at)
+        for live in book.limits:
+            level = live.request.price
+            assert level is not None
+            if (live.request.side is Side.BUY) != falling:
+                continue
+            if reached(level, strict=self._through) and nearer(level):
+                best = ("limit", live, level)
+        liq = book.liquidation_price
+        qty = self._positions.get(book.instrument.symbol).qty
+        if liq is not None and qty and (qty > 0) == falling and reached(liq, strict=False):
+            fill_at = cursor if gap else liq
+            if best is None or (fill_at > best[2] if falling else fill_at < best[2]):
+                best = ("liq", None, fill_at)  # a stop at the same level goes first
+        return best
+
+    def _trigger(self, book: _Book, live: _Live, level: Decimal, ts: int) -> None:
+        book.conditionals.remove(live)
+        self._status[live.request.client_id] = (OrderStatus.NEW, live.filled)
+        self._events.append(OrderTriggered(ts, live.request.client_id))
+        price = self._slipped(book.instrument, level, live.request.side)
+        self._execute(book, live, live.remaining, price, self._taker, LiquidityRole.TAKER, ts)
+
+    def _execute(self, book: _Book, live: _Live, qty: Decimal, price: Decimal, fee_rate: Decimal,
+                 role: LiquidityRole, ts: int) -> None:
+        request = live.request
+        symbol = request.symbol
+        position = self._positions.get(symbol).qty
+        if request.reduce_only:
+            if position == 0 or (position > 0) == (request.side is Side.BUY):
+                self._remove(book, live)
+                self._finish(live, OrderStatus.CANCELLED, ts, "CancelByReduceOnly")
+                return
+            qty = min(qty, abs(position))
+        fee = qty * price * fee_rate
+        self._exec_seq += 1
+        fill = Fill(f"{live.venue_id}-e{self._exec_seq}", request.client_id, symbol, request.side, qty, price,
+                    fee, role, ts)
+        outcome = self._positions.apply_fill(fill)
+        self.balance += outcome.realised - fee
+        live.filled += qty
+        done = live.filled == request.qty or request.reduce_only
+        self._status[request.client_id] = (OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED,
+                                           live.filled)
+        self._events.append(OrderFilled(ts, fill))
+        if done:
+            self._remove(book, live)
+            if live.filled != request.qty:  # a reduce-only order truncated to the position
+                self._status[request.client_id] = (OrderStatus.FILLED, live.filled)
+        after = self._positions.get(symbol).qty
+        if after == 0 or (position != 0 and (after > 0) != (position > 0)):
+            self._clear_protection(book, ts, keep=())
+        if (request.stop_loss is not None or request.take_profit is not None) and live.filled == qty:
+            self._attach_protection(book, live, ts)
+        self._update_liquidation(book)
+
+    def _remove(self, book: _Book, live: _Live) -> None:
+        for queue in (book.market, book.limits, book.conditionals):
+            if live in queue:
+                queue.remove(live)
+                return
+
+    def _finish(self, live: _Live, status: OrderStatus, ts: int, reason: str) -> None:
+        self._status[live.request.client_id] = (status, live.filled)
+        self._events.append(OrderCancelled(ts, live.request.client_id, reason))
+
+    def _clear_protection(self, book: _Book, ts: int, keep: tuple[str, ...]) -> None:
+        """The position closed or flipped: its reduce-only orders go, as Bybit's TP/SL clear does."""
+        for queue in (book.conditionals, book.limits):
+            for live in list(queue):
+                if live.request.reduce_only and live.request.client_id not in keep:
+                    queue.remove(live)
+                    self._finish(live, OrderStatus.CANCELLED, ts, "CancelByTpSlTsClear")
+
+    def _attach_protection(self, book: _Book, parent: _Live, ts: int) -> None:
+        request = parent.request
+        exit_side = request.side.opposite
+        for kind, price, suffix in ((TriggerKind.STOP_LOSS, request.stop_loss, "s"),
+                                    (TriggerKind.TAKE_PROFIT, request.take_profit, "t")):
+            if price is None:
+                continue
+            child = OrderRequest(
+                client_id=f"{request.client_id}{suffix}",
+                symbol=request.symbol,
+                side=exit_side,
+                order_type=OrderType.MARKET,
+                qty=request.qty,
+                trigger_price=price,
+                trigger=kind,
+                reduce_only=True,
+                time_in_force=TimeInForce.IOC,
+                tag=kind.value,
+            )
+            live = _Live(child, self._next_venue_id(), born_ts=ts)
+            book.conditionals.append(live)
+            self._status[child.client_id] = (OrderStatus.UNTRIGGERED, ZERO)
+            self._events.append(OrderCreatedByVenue(ts, child, request.client_id, live.venue_id))
+
+    def _update_liquidation(self, book: _Book) -> None:
+        pos = self._positions.get(book.instrument.symbol)
+        if not pos.qty:
+            book.liquidation_price = book.bankruptcy_price = None
+            return
+        entry = pos.entry_price
+        inv_lev = ONE / book.leverage
+        mmr = book.instrument.maintenance_margin_rate
+        if pos.qty > 0:
+            book.liquidation_price = book.instrument.round_price(entry * (ONE - inv_lev + mmr), ROUND_CEILING)
+            book.bankruptcy_price = book.instrument.round_price(entry * (ONE - inv_lev), ROUND_FLOOR)
+        else:
+            book.liquidation_price = book.instrument.round_price(entry * (ONE + inv_lev - mmr), ROUND_FLOOR)
+            book.bankruptcy_price = book.instrument.round_price(entry * (ONE + inv_lev), ROUND_CEILING)
+
+    def _liquidate(self, book: _Book, ts: int) -> None:
+        symbol = book.instrument.symbol
+        pos = self._positions.get(symbol)
+        liq, price = book.liquidation_price, book.bankruptcy_price
+        assert liq is not None and price is not None
+        side = Side.SELL if pos.qty > 0 else Side.BUY
+        self._exec_seq += 1
+        self._venue_seq += 1
+        fill = Fill(f"liq-{self._venue_seq}-e{self._exec_seq}", f"liq-{self._venue_seq}", symbol, side,
+                    abs(pos.qty), price, ZERO, LiquidityRole.TAKER, ts)
+        outcome = self._positions.apply_fill(fill)
+        self.balance += outcome.realised
+        self.stats.liquidations += 1
+        self._events.append(PositionLiquidated(ts, fill, liq))
+        self._clear_protection(book, ts, keep=())
+        self._update_liquidation(book)
