@@ -1,0 +1,175 @@
+"""The simulated exchange against hand-worked numbers (fees, funding both ways, a stop, a liquidation)."""
+
+from decimal import Decimal
+
+import pytest
+
+from perpbot.model import OrderRequest, OrderStatus, OrderType, Side, TriggerKind
+from perpbot.model.instrument import REFERENCE_INSTRUMENTS
+from perpbot.venues.events import (
+    FundingSettled,
+    OrderAccepted,
+    OrderCancelled,
+    OrderCreatedByVenue,
+    OrderFilled,
+    OrderRejected,
+    OrderStatusReport,
+    PositionLiquidated,
+)
+from perpbot.venues.sim import SimVenue, SimVenueConfig
+
+D = Decimal
+BTC = "BTCUSDT"
+
+
+def venue(balance: str = "10000", **config: object) -> SimVenue:
+    v = SimVenue({BTC: REFERENCE_INSTRUMENTS[BTC]}, SimVenueConfig(**config), D(balance))  # type: ignore[arg-type]
+    v.set_leverage(BTC, D(10), 0)
+    return v
+
+
+def market(cid: str, side: Side, qty: str, **kw: object) -> OrderRequest:
+    return OrderRequest(cid, BTC, side, OrderType.MARKET, D(qty), **kw)  # type: ignore[arg-type]
+
+
+def fills(events: list) -> list:
+    return [e.fill for e in events if isinstance(e, OrderFilled)]
+
+
+def test_hand_worked_ledger_to_the_cent() -> None:
+    v = venue()
+    v.mark(BTC, 50000.0)
+    v.submit(market("a1", Side.BUY, "0.1", stop_loss=D(49000), take_profit=D(52000)), 0)
+    v.open_bar(BTC, 1, 50000.0)
+    v.intrabar(BTC, 1, 50000.0, 50400.0, 49800.0, 50300.0)
+    events = v.drain_events()
+    assert isinstance(events[0], OrderAccepted)
+    (entry,) = fills(events)
+    assert entry.price == D(50000) and entry.fee == D("2.75000")
+    children = [e.request for e in events if isinstance(e, OrderCreatedByVenue)]
+    assert {c.trigger for c in children} == {TriggerKind.STOP_LOSS, TriggerKind.TAKE_PROFIT}
+    assert all(c.reduce_only for c in children)
+
+    v.settle_funding(BTC, 2, D("0.0001"), 50500.0)  # long pays 0.1 x 50500 x 0.0001
+    v.open_bar(BTC, 2, 50500.0)
+    v.intrabar(BTC, 2, 50500.0, 51000.0, 48900.0, 49100.0)  # the stop at 49000 is hit inside the bar
+    events = v.drain_events()
+    funding = [e.payment for e in events if isinstance(e, FundingSettled)]
+    assert funding[0].amount == D("-0.50500")
+    (stop,) = fills(events)
+    assert stop.client_id == "a1s" and stop.price == D(49000) and stop.fee == D("2.69500")
+    assert any(isinstance(e, OrderCancelled) and e.client_id == "a1t" for e in events)  # OCO
+    assert v.balance == D("9894.05")
+
+    v.submit(market("a2", Side.SELL, "0.2", stop_loss=D(50000), take_profit=D(47000)), 3)
+    v.open_bar(BTC, 3, 49000.0)
+    v.intrabar(BTC, 3, 49000.0, 49200.0, 48500.0, 48600.0)
+    v.settle_funding(BTC, 4, D("0.0001"), 48000.0)  # short receives 0.2 x 48000 x 0.0001
+    v.open_bar(BTC, 4, 48000.0)
+    v.intrabar(BTC, 4, 48000.0, 48100.0, 46900.0, 47100.0)  # take-profit at 47000
+    events = v.drain_events()
+    assert [e.payment.amount for e in events if isinstance(e, FundingSettled)] == [D("0.96000")]
+    assert [f.price for f in fills(events)] == [D(49000), D(47000)]
+    assert v.balance == D("10284.45")
+
+    v.set_leverage(BTC, D(50), 5)
+    v.mark(BTC, 20000.0)
+    v.submit(market("a3", Side.BUY, "1"), 5)
+    v.open_bar(BTC, 6, 20000.0)
+    assert v.liquidation_price(BTC) == D(19700)  # help-centre example: 20000 x (1 - 1/50 + 0.005)
+    v.intrabar(BTC, 6, 20000.0, 20100.0, 19650.0, 19800.0)
+    events = v.drain_events()
+    (liq,) = [e for e in events if isinstance(e, PositionLiquidated)]
+    assert liq.fill.price == D(19600) and liq.fill.fee == 0  # closed at the bankruptcy price
+    assert v.balance == D("9873.45")
+    assert v.position_qty(BTC) == 0 and v.stats.liquidations == 1
+
+
+def test_stop_and_take_profit_in_one_bar_counts_as_stop_and_is_counted() -> None:
+    v = venue()
+    v.mark(BTC, 50000.0)
+    v.submit(market("b1", Side.BUY, "0.1", stop_loss=D(49500), take_profit=D(50500)), 0)
+    v.open_bar(BTC, 1, 50000.0)
+    v.intrabar(BTC, 1, 50000.0, 50600.0, 49400.0, 50550.0)
+    (entry, exit_) = fills(v.drain_events())
+    assert exit_.client_id == "b1s" and exit_.price == D(49500)
+    assert v.stats.ambiguous_bars == 1
+
+
+def test_gap_through_the_stop_fills_at_the_open() -> None:
+    v = venue()
+    v.mark(BTC, 50000.0)
+    v.submit(market("c1", Side.BUY, "0.1", stop_loss=D(49500)), 0)
+    v.open_bar(BTC, 1, 50000.0)
+    v.intrabar(BTC, 1, 50000.0, 50100.0, 49900.0, 50000.0)
+    v.drain_events()
+    v.intrabar(BTC, 2, 49000.0, 49100.0, 48800.0, 49000.0)
+    (stop,) = fills(v.drain_events())
+    assert stop.price == D(49000)
+
+
+def test_slippage_is_adverse_and_on_the_tick() -> None:
+    v = venue(slippage_bps=D(3))
+    v.mark(BTC, 50000.0)
+    v.submit(market("d1", Side.BUY, "0.1"), 0)
+    v.open_bar(BTC, 1, 50000.0)
+    (buy,) = fills(v.drain_events())
+    assert buy.price == D("50015.0")
+
+
+def test_limit_orders_fill_only_through_the_price_as_maker() -> None:
+    v = venue()
+    v.mark(BTC, 50000.0)
+    v.submit(OrderRequest("l1", BTC, Side.BUY, OrderType.LIMIT, D("0.1"), price=D(49000)), 0)
+    v.intrabar(BTC, 1, 50000.0, 50100.0, 49000.0, 49500.0)  # touches, does not trade through
+    assert fills(v.drain_events()) == []
+    v.intrabar(BTC, 2, 49500.0, 49600.0, 48900.0, 49200.0)
+    (f,) = fills(v.drain_events())
+    assert f.price == D(49000) and f.fee == D("0.1") * D(49000) * D("0.0002")
+
+
+def test_rejections_name_the_rule() -> None:
+    v = venue(balance="100")
+    v.mark(BTC, 50000.0)
+    v.submit(market("r1", Side.BUY, "0.5"), 0)
+    v.submit(market("r2", Side.SELL, "0.1", reduce_only=True), 0)
+    v.submit(market("r3", Side.BUY, "0.0015"), 0)
+    v.submit(market("r4", Side.BUY, "0.001", stop_loss=D(51000)), 0)
+    reasons = {e.client_id: e.reason for e in v.drain_events() if isinstance(e, OrderRejected)}
+    assert reasons["r1"].startswith("110007")
+    assert reasons["r2"].startswith("110017")
+    assert "qtyStep" in reasons["r3"]
+    assert "stop loss" in reasons["r4"]
+
+
+def test_reduce_only_is_truncated_to_the_position() -> None:
+    v = venue()
+    v.mark(BTC, 50000.0)
+    v.submit(market("t1", Side.BUY, "0.1"), 0)
+    v.open_bar(BTC, 1, 50000.0)
+    v.submit(market("t2", Side.SELL, "0.1", reduce_only=True), 1)
+    v.submit(market("t3", Side.SELL, "0.1", reduce_only=True), 1)
+    v.open_bar(BTC, 2, 50000.0)
+    events = v.drain_events()
+    assert [f.client_id for f in fills(events)] == ["t1", "t2"]
+    assert any(isinstance(e, OrderCancelled) and e.client_id == "t3" and e.reason == "CancelByReduceOnly"
+               for e in events)
+
+
+def test_cancel_and_query_unknown_order() -> None:
+    v = venue()
+    v.mark(BTC, 50000.0)
+    v.submit(OrderRequest("q1", BTC, Side.BUY, OrderType.LIMIT, D("0.1"), price=D(40000)), 0)
+    v.cancel("q1", BTC, 1)
+    v.query_order("nope", BTC, 2)
+    events = v.drain_events()
+    assert isinstance(events[1], OrderCancelled)
+    report = events[2]
+    assert isinstance(report, OrderStatusReport) and report.reason == "EC_OrderNotExist"
+    assert report.status is OrderStatus.REJECTED
+
+
+def test_leverage_bounds() -> None:
+    v = venue()
+    with pytest.raises(ValueError, match="leverage must be in"):
+        v.set_leverage(BTC, D(500), 0)
