@@ -20,6 +20,7 @@ from perpbot.engine.node import TradingNode
 from perpbot.engine.prepared import PreparedData, PreparedSymbol
 from perpbot.model import Direction, Intent, Signal
 from perpbot.risk.manager import RiskManager
+from perpbot.signals.codes import regime_name
 from perpbot.venues.sim import SimVenue, SimVenueConfig
 
 _DAY_MS = 86_400_000
@@ -164,8 +165,11 @@ class BacktestLoop:
             if e <= last_decision:
                 for i, sym in enumerate(self._syms):
                     if masks[i][e]:
+                        self.venue.mark(sym.symbol, float(sym.close[e]))
                         self.node.on_intent(self._intent(sym, e, int(close_ts[e])))
             if e == last_decision and self.close_at_end:
+                for sym in self._syms:
+                    self.venue.mark(sym.symbol, float(sym.close[e]))
                 self.node.close_all(int(close_ts[e]), "end_of_data")
                 self.node.process_events()
             self._after_bar(e)
@@ -216,28 +220,41 @@ class BacktestLoop:
         return float(self._equity_curve_slice(k, k)[0])
 
     def _check_breakers(self, a: int, b: int, close_ts: np.ndarray) -> int | None:
-        """Feed the risk manager the equity of bars [a, b] exactly as per-bar calls would; return a breach bar."""
-        node, risk = self.node, self.risk
+        """Feed the risk manager the equity of bars [a, b] exactly as per-bar calls would; return a breach bar.
+
+        The breakers only depend on the day's first equity, the running peak and each value against
+        the floors, so calling them at the first bar, at each new peak before a breach and at the
+        breach itself leaves them in the state bar-by-bar calls would.
+        """
+        node, breakers = self.node, self.risk.breakers
         equity = self._equity_curve_slice(a, b)
         if node.on_equity(int(close_ts[a]), float(equity[0])):
             return a
-        if b == a:
-            return None
-        rest = equity[1:]
-        peak = np.maximum.accumulate(np.maximum(rest, float(risk.peak_equity)))
-        floor = np.maximum(peak * risk.drawdown_floor_ratio, float(risk.daily_floor))
-        below = rest < floor
-        hit = int(below.argmax())
-        end = hit if below[hit] else len(rest) - 1
-        top = int(rest[: end + 1].argmax())
-        if rest[top] > float(risk.peak_equity) and top < end:
-            node.on_equity(int(close_ts[a + 1 + top]), float(rest[top]))
-        bar = a + 1 + end
-        return bar if node.on_equity(int(close_ts[bar]), float(rest[end])) else None
+        i = 1
+        while i < len(equity):
+            rest = equity[i:]
+            peak0 = breakers.peak_equity
+            day0 = breakers.day_start_equity
+            assert peak0 is not None and day0 is not None
+            peak = np.maximum.accumulate(np.maximum(rest, float(peak0)))
+            floor = np.maximum(peak * (breakers.drawdown_floor(1.0)), breakers.daily_floor(day0))
+            below = rest < floor
+            hit = int(below.argmax())
+            end = hit if below[hit] else len(rest) - 1
+            top = int(rest[: end + 1].argmax())
+            if rest[top] > float(peak0) and top < end:
+                node.on_equity(int(close_ts[a + i + top]), float(rest[top]))
+            bar = a + i + end
+            if node.on_equity(int(close_ts[bar]), float(rest[end])):
+                return bar
+            if not below[hit]:
+                return None
+            i += end + 1  # the float search saw a breach the exact check did not: look further
+        return None
 
     # ------------------------------------------------------------------ intents and the curve
     def _intent(self, sym: PreparedSymbol, k: int, decided_ts: int) -> Intent:
-        regime = sym.regime_names[int(sym.regime[k])]
+        regime = regime_name(int(sym.regime[k]))
         weights = sym.weights_by_regime.get(regime, {})
         signals = tuple(
             Signal(name, sym.symbol, sym.strategy_timeframes.get(name, self.data.timeframe), decided_ts,

@@ -26,8 +26,7 @@ class PreparedSymbol:
     strength: np.ndarray
     stop_distance: np.ndarray
     take_profit_distance: np.ndarray
-    regime: np.ndarray  # int codes into `regime_names`
-    regime_names: tuple[str, ...]
+    regime: np.ndarray  # int8 regime codes (perpbot.signals.codes), -1 while indicators warm up
     strategy_values: dict[str, np.ndarray] = field(default_factory=dict)  # each strategy's signal per bar
     strategy_timeframes: dict[str, str] = field(default_factory=dict)
     weights_by_regime: dict[str, dict[str, float]] = field(default_factory=dict)

@@ -1,0 +1,151 @@
+"""Backtest speed: a year of 1-minute candles, EMA 12/26 always in the market, reversing on each cross.
+
+Prints its figures; nothing here is a test. Run: `make bench` or `.venv/bin/python benchmarks/bench_backtest.py`.
+Measures (on 525,600 bars unless --bars says otherwise):
+  - import time of the engine and the data loading time (generated candles are written to Parquet once
+    and read back, as a user's store would be);
+  - the whole backtest (signals + aggregation + the event loop + metrics), best of --repeat runs,
+    with the risk manager and funding each on and off;
+  - peak memory (max resident set) of the process;
+  - cost per order as history grows (first vs second half of the year) and total cost for 1, 4, 8 symbols.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic import synthetic_funding, synthetic_minutes  # noqa: E402
+
+SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "DOGEUSDT", "ADAUSDT", "DOTUSDT", "WIFUSDT")
+PRICES = {"BTCUSDT": 60000.0, "ETHUSDT": 3000.0, "SOLUSDT": 150.0, "BNBUSDT": 600.0, "DOGEUSDT": 0.15,
+          "ADAUSDT": 0.5, "DOTUSDT": 6.0, "WIFUSDT": 2.0}
+
+
+def shared_dir() -> Path | None:
+    env = os.environ.get("PERPBOT_SHARED_DATA")
+    path = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
+    return path if path.is_dir() else None
+
+
+def config_for(symbols: tuple[str, ...], *, risk: bool, funding: bool) -> dict:
+    return {
+        "name": "bench-ema",
+        "symbols": [{"symbol": s, "leverage": 5} for s in symbols],
+        "strategies": [{"name": "ema_cross", "timeframe": "1m", "params": {"fast": 12, "slow": 26}}],
+        "aggregation": {"threshold": 0.5},
+        "regime": {"enabled": False},
+        "risk": ({"enabled": True, "sizing": "risk", "risk_per_trade_pct": 1, "max_open_positions": 8,
+                  "max_drawdown_pct": 99, "max_daily_loss_pct": 99, "max_correlation": 1.0} if risk else
+                 {"enabled": False, "sizing": "equity_fraction", "equity_fraction_pct": 50}),
+        "venue": {"funding": funding},
+        "backtest": {"close_at_end": True},
+        "data": {"use_shared_data": False, "allow_sample": False},
+    }
+
+
+def write_store(tmp: Path, n: int, symbols: tuple[str, ...]) -> dict[str, Path]:
+    shared = shared_dir()
+    paths: dict[str, Path] = {}
+    for i, symbol in enumerate(symbols):
+        frame = synthetic_minutes(n, seed=1000 + i, shared=shared, symbol="BTCUSDT", start_price=PRICES[symbol])
+        path = tmp / f"{symbol}_1m.parquet"
+        frame.to_parquet(path, index=False)
+        funding = synthetic_funding(int(frame.ts.iloc[0]), int(frame.ts.iloc[-1]) + 60_000, seed=2000 + i)
+        funding.to_parquet(tmp / f"{symbol}_funding.parquet", index=False)
+        paths[symbol] = path
+    return paths
+
+
+def load(tmp: Path, symbols: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    from perpbot.data.memory import InMemorySource
+
+    candles = {(s, "1m"): pd.read_parquet(tmp / f"{s}_1m.parquet") for s in symbols}
+    funding = {s: pd.read_parquet(tmp / f"{s}_funding.parquet") for s in symbols}
+    return InMemorySource(candles, funding, label="synthetic 1m")
+
+
+def run_once(source, symbols: tuple[str, ...], *, risk: bool, funding: bool):  # type: ignore[no-untyped-def]
+    from perpbot.config import parse_config
+    from perpbot.engine.service import run_backtest
+
+    cfg = parse_config(config_for(symbols, risk=risk, funding=funding))
+    gc.collect()
+    start = time.perf_counter()
+    result = run_backtest(cfg, source, data_label="synthetic")
+    return time.perf_counter() - start, result
+
+
+def import_time() -> float:
+    code = "import time; t=time.perf_counter(); import perpbot.engine.service, perpbot.config; print(time.perf_counter()-t)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bars", type=int, default=525_600)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-scaling", action="store_true")
+    args = parser.parse_args()
+    n = args.bars
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        write_store(tmp, n, SYMBOLS[:1])
+        print(f"data: {n:,} one-minute bars per symbol "
+              f"({'bootstrapped from real BTCUSDT 1m returns' if shared_dir() else 'seeded random walk'})")
+        print(f"import perpbot engine: {import_time():.3f} s (fresh interpreter)")
+        t0 = time.perf_counter()
+        source = load(tmp, SYMBOLS[:1])
+        print(f"load one year from Parquet: {time.perf_counter() - t0:.3f} s")
+        for risk in (False, True):
+            for funding in (False, True):
+                best = float("inf")
+                result = None
+                for _ in range(args.repeat):
+                    elapsed, result = run_once(source, SYMBOLS[:1], risk=risk, funding=funding)
+                    best = min(best, elapsed)
+                assert result is not None
+                orders = len(result.fills)
+                print(f"1 symbol  risk={'on ' if risk else 'off'} funding={'on ' if funding else 'off'}: "
+                      f"{best:.3f} s best of {args.repeat}  ({len(result.trades):,} trades, {orders:,} fills, "
+                      f"{best / max(orders, 1) * 1e6:.1f} us per fill incl. signals, "
+                      f"final equity {float(result.final_balance):,.2f})")
+        # cost per order as history grows: the same job on the first half and on the whole year
+        half = n // 2
+        source_half = _slice(source, SYMBOLS[:1], half)
+        t_half, r_half = run_once(source_half, SYMBOLS[:1], risk=True, funding=True)
+        t_full, r_full = run_once(source, SYMBOLS[:1], risk=True, funding=True)
+        print(f"cost per fill, half year: {t_half / max(len(r_half.fills), 1) * 1e6:.1f} us; "
+              f"full year: {t_full / max(len(r_full.fills), 1) * 1e6:.1f} us")
+        if not args.skip_scaling:
+            write_store(tmp, n, SYMBOLS)
+            for count in (1, 4, 8):
+                src = load(tmp, SYMBOLS[:count])
+                elapsed, result = run_once(src, SYMBOLS[:count], risk=True, funding=True)
+                print(f"{count} symbol(s): {elapsed:.3f} s ({elapsed / count:.3f} s per symbol, "
+                      f"{len(result.fills):,} fills)")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak resident memory of this process: {peak_mb:.0f} MB")
+
+
+def _slice(source, symbols: tuple[str, ...], n: int):  # type: ignore[no-untyped-def]
+    from perpbot.data.memory import InMemorySource
+
+    candles = {(s, "1m"): source.candles(s, "1m").iloc[:n].reset_index(drop=True) for s in symbols}
+    funding = {s: source.funding(s) for s in symbols}
+    return InMemorySource(candles, funding, label="synthetic 1m (half)")
+
+
+if __name__ == "__main__":
+    main()

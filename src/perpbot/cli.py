@@ -1,0 +1,183 @@
+"""The `perpbot` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from perpbot.errors import PerpbotError
+
+app = typer.Typer(help="perpbot: Bybit USDT perpetuals - backtest, paper and live on one engine.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+strategies_app = typer.Typer(help="Built-in, user-folder and installed strategies.", no_args_is_help=True)
+data_app = typer.Typer(help="The local candle store (Parquet).", no_args_is_help=True)
+app.add_typer(strategies_app, name="strategies")
+app.add_typer(data_app, name="data")
+
+console = Console()
+err_console = Console(stderr=True)
+
+StoreOption = Annotated[Path | None, typer.Option("--store", help="candle store folder (default: PERPBOT_HOME/store)")]
+StrategyDirOption = Annotated[Path | None, typer.Option("--strategy-dir", help="a folder of user strategy files")]
+
+
+def _fail(exc: Exception) -> None:
+    err_console.print(f"[bold red]error:[/bold red] {exc}")
+    raise typer.Exit(2)
+
+
+@app.command()
+def backtest(
+    config: Annotated[Path, typer.Option("--config", "-c", help="JSON configuration file")],
+    json_out: Annotated[Path | None, typer.Option("--json", help="also write the result as JSON here")] = None,
+    store: StoreOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+) -> None:
+    """Run a backtest of CONFIG and print its summary."""
+    from perpbot.app import build_source
+    from perpbot.config import load_config
+    from perpbot.engine.service import ProgressHooks, run_backtest
+    from perpbot.ui.summary import render_summary
+
+    try:
+        cfg = load_config(config)
+        resolved = build_source(cfg, store_dir=store)
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                      TimeElapsedColumn(), TimeRemainingColumn(), console=err_console,
+                      disable=quiet or not err_console.is_terminal, transient=True) as progress:
+            task = progress.add_task("preparing", total=1)
+
+            def on_bar(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            def on_stage(stage: str) -> None:
+                progress.update(task, description=stage)
+
+            result = run_backtest(cfg, resolved.source, data_label=resolved.label,
+                                  hooks=ProgressHooks(on_stage=on_stage, on_bar=on_bar))
+    except PerpbotError as exc:
+        _fail(exc)
+        return
+    render_summary(result, console)
+    if json_out is not None:
+        try:
+            json_out.parent.mkdir(parents=True, exist_ok=True)
+            json_out.write_text(result.to_json(), encoding="utf-8")
+        except OSError as exc:
+            _fail(PerpbotError(f"cannot write {json_out}: {exc.strerror}"))
+        console.print(f"result written to {json_out}")
+
+
+@strategies_app.command("list")
+def strategies_list(strategy_dir: StrategyDirOption = None) -> None:
+    """List every strategy perpbot can load, and where it comes from."""
+    from perpbot.strategies.registry import StrategyRegistry
+
+    try:
+        registry = StrategyRegistry([strategy_dir] if strategy_dir else [])
+    except PerpbotError as exc:
+        _fail(exc)
+        return
+    table = Table(title="strategies")
+    table.add_column("name")
+    table.add_column("origin")
+    table.add_column("description")
+    for name in registry.names():
+        info = registry.describe(name)
+        table.add_row(name, str(info.get("origin", "")), str(info.get("description", "")).split("\n")[0])
+    console.print(table)
+
+
+@strategies_app.command("show")
+def strategies_show(name: str, strategy_dir: StrategyDirOption = None,
+                    as_json: Annotated[bool, typer.Option("--json", help="print the schema as JSON")] = False) -> None:
+    """Show NAME's parameter schema: type, default, bounds, choices and help."""
+    from perpbot.strategies.registry import StrategyRegistry
+
+    try:
+        info = StrategyRegistry([strategy_dir] if strategy_dir else []).describe(name)
+    except PerpbotError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        console.print_json(json.dumps(info, default=str))
+        return
+    console.print(f"[bold]{name}[/bold] ({info.get('origin', '')}), needs {info.get('warmup')} closed candles")
+    console.print(str(info.get("doc") or info.get("description", "")))
+    schema = dict(info.get("schema", {}))
+    table = Table(title="parameters")
+    for col in ("name", "type", "default", "min", "max", "choices", "help"):
+        table.add_column(col)
+    for pname, spec in dict(schema.get("properties", {})).items():
+        table.add_row(pname, *(("" if spec.get(k) is None else str(spec.get(k)))
+                               for k in ("type", "default", "minimum", "maximum", "enum", "description")))
+    console.print(table)
+    for constraint in schema.get("x-constraints", []):
+        console.print(f"constraint: {constraint}")
+
+
+@data_app.command("import")
+def data_import(
+    files: Annotated[list[Path], typer.Argument(help="CSV (.csv/.csv.gz) or Parquet files of candles or funding")],
+    symbol: Annotated[str | None, typer.Option(help="symbol, if the file name does not say")] = None,
+    timeframe: Annotated[str | None, typer.Option(help="timeframe, if the file name does not say")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Validate and import files into the local store; a bad file changes nothing."""
+    from perpbot.data.paths import default_store_dir
+    from perpbot.data.store import CandleStore
+
+    target = CandleStore(store or default_store_dir())
+    failed = False
+    for path in files:
+        try:
+            result = target.import_file(path, symbol=symbol, timeframe=timeframe)
+        except PerpbotError as exc:
+            err_console.print(f"[bold red]error:[/bold red] {exc}")
+            failed = True
+            continue
+        console.print(f"[green]imported[/green] {path}: {result}")
+    if failed:
+        raise typer.Exit(2)
+
+
+@data_app.command("list")
+def data_list(store: StoreOption = None) -> None:
+    """What the local store holds."""
+    from perpbot.data.paths import default_store_dir
+    from perpbot.data.store import CandleStore
+
+    target = CandleStore(store or default_store_dir())
+    try:
+        entries = target.list()
+    except PerpbotError as exc:
+        _fail(exc)
+        return
+    table = Table(title=f"candle store: {target.root}")
+    for col in ("kind", "symbol", "timeframe", "rows", "first", "last", "note"):
+        table.add_column(col)
+    for e in entries:
+        table.add_row(*(str(x) for x in e.as_row()))
+    if not entries:
+        console.print(f"the store at {target.root} is empty; add data with `perpbot data import FILE`")
+        return
+    console.print(table)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Assemble and run a backtest from a configuration: the one place where the backtest mode is chosen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from perpbot.analytics import breakdown, compute_metrics
+from perpbot.config import PerpbotConfig
+from perpbot.data.sources import MarketDataSource
+from perpbot.engine.backtest import BacktestLoop
+from perpbot.engine.prepare import Preparation, prepare
+from perpbot.engine.result import BacktestResult
+from perpbot.risk.manager import RiskManager
+from perpbot.strategies.registry import StrategyRegistry
+
+BREAKDOWN_KEYS = ("strategy", "symbol", "side", "regime", "exit_reason")
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressHooks:
+    """Called as the run advances, e.g. to drive a progress bar."""
+
+    on_stage: Callable[[str], None] | None = None
+    on_bar: Callable[[int, int], None] | None = None
+
+
+def run_backtest(config: PerpbotConfig, source: MarketDataSource, *, registry: StrategyRegistry | None = None,
+                 data_label: str = "real", hooks: ProgressHooks | None = None,
+                 step_every_bar: bool = False, preparation: Preparation | None = None) -> BacktestResult:
+    """Prepare signals, run the loop, measure the result. Deterministic for the same inputs."""
+    hooks = hooks or ProgressHooks()
+    if preparation is None:
+        if hooks.on_stage:
+            hooks.on_stage("computing signals")
+        preparation = prepare(config, source, registry or StrategyRegistry(config.strategy_dirs))
+    data = preparation.data
+    if hooks.on_stage:
+        hooks.on_stage("simulating")
+    loop = BacktestLoop(
+        data, risk=RiskManager(config.risk), venue_config=config.venue,
+        starting_balance=config.account.starting_balance, id_prefix=f"pb{config.fingerprint()[:8]}-",
+        close_on_flat=config.aggregation.close_on_flat, close_at_end=config.backtest.close_at_end,
+        step_every_bar=step_every_bar, progress=hooks.on_bar,
+    )
+    out = loop.run()
+    node = out.node
+    close_ts = data.close_ts
+    report = compute_metrics(
+        out.equity, close_ts, node.trades, starting_balance=float(config.account.starting_balance),
+        exposure_fraction=float(out.exposure.mean()) if len(out.exposure) else 0.0,
+        fees_paid=float(node.ledger.fees_paid), funding_paid=float(-node.ledger.funding),
+    )
+    breakdowns: dict[str, list[dict[str, Any]]] = {
+        key: [_plain(row) for row in breakdown(node.trades, key)] for key in BREAKDOWN_KEYS
+    }
+    stats = out.venue.stats
+    venue_stats = {"ambiguous_bars": stats.ambiguous_bars, "liquidations": stats.liquidations,
+                   "rejected_orders": stats.rejected_orders}
+    open_positions = {p.symbol: str(p.qty) for p in node.positions.open_positions()}
+    return BacktestResult(
+        name=config.name, fingerprint=config.fingerprint(), config=config.model_dump(mode="json"),
+        series=preparation.series, data_label=data_label, timeframe=data.timeframe,
+        ts=np.asarray(close_ts), equity=out.equity, exposure=out.exposure, trades=node.trades,
+        decisions=node.decisions, fills=node.fills, funding=node.funding, ledger=node.ledger,
+        metrics=report.to_dict(), breakdowns=breakdowns, venue_stats=venue_stats,
+        open_positions=open_positions, bars_visited=out.bars_visited,
+    )
+
+
+def _plain(row: object) -> dict[str, Any]:
+    if isinstance(row, dict):
+        return row
+    to_dict = getattr(row, "to_dict", None)
+    if callable(to_dict):
+        result = to_dict()
+        assert isinstance(result, dict)
+        return result
+    return {name: getattr(row, name) for name in getattr(row, "__slots__", ())}

@@ -1,0 +1,1 @@
+"""Console presentation: rich tables and progress for the command line."""
