@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import synthetic_funding, synthetic_minutes  # noqa: E402
+from synthetic import synthetic_funding, synthetic_minutes
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "DOGEUSDT", "ADAUSDT", "DOTUSDT", "WIFUSDT")
 PRICES = {"BTCUSDT": 60000.0, "ETHUSDT": 3000.0, "SOLUSDT": 150.0, "BNBUSDT": 600.0, "DOGEUSDT": 0.15,
@@ -87,7 +87,8 @@ def run_once(source, symbols: tuple[str, ...], *, risk: bool, funding: bool):  #
 
 
 def import_time() -> float:
-    code = "import time; t=time.perf_counter(); import perpbot.engine.service, perpbot.config; print(time.perf_counter()-t)"
+    code = ("import time; t=time.perf_counter(); import perpbot.engine.service, perpbot.config; "
+            "print(time.perf_counter()-t)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout.strip())
 

@@ -164,11 +164,18 @@ def data_list(store: StoreOption = None) -> None:
     for col in ("kind", "symbol", "timeframe", "rows", "first", "last", "note"):
         table.add_column(col)
     for e in entries:
-        table.add_row(*(str(x) for x in e.as_row()))
+        table.add_row(str(e.kind), e.symbol, e.timeframe or "", f"{e.rows:,}", _iso(e.first_ts), _iso(e.last_ts),
+                      "[yellow]GENERATED sample, not market data[/yellow]" if e.generated else "")
     if not entries:
         console.print(f"the store at {target.root} is empty; add data with `perpbot data import FILE`")
         return
     console.print(table)
+
+
+def _iso(ts: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ a test holds both to that.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -266,7 +267,8 @@ class BacktestLoop:
         return Intent(
             symbol=sym.symbol, ts=decided_ts, direction=Direction(int(sym.direction[k])),
             strength=float(sym.strength[k]), reference_price=float(sym.close[k]),
-            stop_distance=stop if stop == stop else None, take_profit_distance=tp if tp == tp else None,
+            stop_distance=None if math.isnan(stop) else stop,
+            take_profit_distance=None if math.isnan(tp) else tp,
             regime=regime, score=float(sym.score[k]), signals=signals, weights=tuple(weights.items()),
         )
 

@@ -21,4 +21,5 @@ class ArrayMarket:
         closes = self._close[symbol][max(0, self.index - lookback): self.index + 1]
         if len(closes) < 2:
             return np.empty(0)
-        return closes[1:] / closes[:-1] - 1.0
+        returns: np.ndarray = closes[1:] / closes[:-1] - 1.0
+        return returns

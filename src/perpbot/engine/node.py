@@ -166,8 +166,8 @@ class TradingNode:
                                 f"orders still in flight: {', '.join(in_flight)}")
         if intent.direction is Direction.FLAT:
             if self.close_on_flat and held is not Direction.FLAT:
-                order = self._close(symbol, ts, "exit")
-                return self._record(ts, symbol, Action.EXIT, intent, None, (order,), "intent is flat")
+                closing = self._close(symbol, ts, "exit")
+                return self._record(ts, symbol, Action.EXIT, intent, None, (closing,), "intent is flat")
             return self._record(ts, symbol, Action.HOLD, intent, None, (), "no view")
         if intent.direction == held:
             return self._record(ts, symbol, Action.HOLD, intent, None, (), "already positioned")

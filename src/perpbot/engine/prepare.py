@@ -102,7 +102,8 @@ def prepare(config: PerpbotConfig, source: MarketDataSource, registry: StrategyR
             grid_ts = ts
         elif not np.array_equal(grid_ts, ts):
             raise DataError(f"{sym.symbol} {exec_tf}: candle times differ from the other symbols' on the common range")
-        series.append(SeriesInfo(sym.symbol, exec_tf, len(ts), int(ts[0]), int(ts[-1]), source.describe(sym.symbol, exec_tf)))
+        series.append(SeriesInfo(sym.symbol, exec_tf, len(ts), int(ts[0]), int(ts[-1]),
+                                 source.describe(sym.symbol, exec_tf)))
         mine = config.strategies_for(sym.symbol)
         values: dict[str, np.ndarray] = {}
         stops: dict[str, np.ndarray] = {}
@@ -114,8 +115,8 @@ def prepare(config: PerpbotConfig, source: MarketDataSource, registry: StrategyR
             values.setdefault(key, np.zeros(len(ts)))
         if classifier is not None:
             regime_tf = config.regime.timeframe
-            rframe = source.candles(sym.symbol, regime_tf, _warmup_start(first, classifier.warmup * 3, regime_tf),
-                                    end)
+            pre_roll = max(classifier.min_history, 500)
+            rframe = source.candles(sym.symbol, regime_tf, _warmup_start(first, pre_roll, regime_tf), end)
             codes = classifier.classify(rframe)
             regime = align_regimes(rframe["ts"].to_numpy(dtype=np.int64), codes, regime_tf, ts, exec_tf)
         else:

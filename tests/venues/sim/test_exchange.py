@@ -91,7 +91,7 @@ def test_stop_and_take_profit_in_one_bar_counts_as_stop_and_is_counted() -> None
     v.submit(market("b1", Side.BUY, "0.1", stop_loss=D(49500), take_profit=D(50500)), 0)
     v.open_bar(BTC, 1, 50000.0)
     v.intrabar(BTC, 1, 50000.0, 50600.0, 49400.0, 50550.0)
-    (entry, exit_) = fills(v.drain_events())
+    (_entry, exit_) = fills(v.drain_events())
     assert exit_.client_id == "b1s" and exit_.price == D(49500)
     assert v.stats.ambiguous_bars == 1
 

@@ -248,7 +248,8 @@ class SimVenue:
     def open_bar(self, symbol: str, ts: int, open_price: float) -> None:
         """Fill the market orders decided before this bar at its open, with slippage."""
         book = self._book(symbol)
-        book.last_price = price = to_decimal(open_price)
+        # Candle prices sit on the tick for real Bybit data; rounding keeps generated data honest too.
+        book.last_price = price = book.instrument.round_price(to_decimal(open_price))
         while book.market:
             live = book.market.pop(0)
             side = live.request.side
@@ -293,11 +294,14 @@ class SimVenue:
 
     def _admission_error(self, book: _Book, request: OrderRequest) -> str | None:
         inst = book.instrument
-        ref = request.price if request.order_type is OrderType.LIMIT else book.last_price
+        last = book.last_price
+        ref = request.price if request.order_type is OrderType.LIMIT else (
+            inst.round_price(last) if last is not None else None)
         if request.trigger_price is not None:
             ref = request.trigger_price
         if ref is None:
             return "10001: no market price yet for a market order"
+        assert ref is not None
         problem = inst.check_order(request.qty, ref, market=request.order_type is OrderType.MARKET,
                                    reduce_only=request.reduce_only)
         if problem is not None:
@@ -447,7 +451,12 @@ class SimVenue:
                 self._remove(book, live)
                 self._finish(live, OrderStatus.CANCELLED, ts, "CancelByReduceOnly")
                 return
-            qty = min(qty, abs(position))
+            if qty > abs(position):
+                # Bybit shrinks a reduce-only order to the position; say so, so books agree on its size.
+                qty = abs(position)
+                live.request = dataclasses.replace(live.request, qty=live.filled + qty)
+                request = live.request
+                self._events.append(OrderAmended(ts, request.client_id, request.qty, None, None))
         fee = qty * price * fee_rate
         self._exec_seq += 1
         fill = Fill(f"{live.venue_id}-e{self._exec_seq}", request.client_id, symbol, request.side, qty, price,
@@ -455,19 +464,17 @@ class SimVenue:
         outcome = self._positions.apply_fill(fill)
         self.balance += outcome.realised - fee
         live.filled += qty
-        done = live.filled == request.qty or request.reduce_only
+        done = live.filled == request.qty
         self._status[request.client_id] = (OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED,
                                            live.filled)
         self._events.append(OrderFilled(ts, fill))
         if done:
             self._remove(book, live)
-            if live.filled != request.qty:  # a reduce-only order truncated to the position
-                self._status[request.client_id] = (OrderStatus.FILLED, live.filled)
         after = self._positions.get(symbol).qty
         if after == 0 or (position != 0 and (after > 0) != (position > 0)):
             self._clear_protection(book, ts, keep=())
-        if (request.stop_loss is not None or request.take_profit is not None) and live.filled == qty:
-            self._attach_protection(book, live, ts)
+        if (request.stop_loss is not None or request.take_profit is not None) and live.filled == qty and after:
+            self._attach_protection(book, live, abs(after), ts)
         self._update_liquidation(book)
 
     def _remove(self, book: _Book, live: _Live) -> None:
@@ -488,7 +495,8 @@ class SimVenue:
                     queue.remove(live)
                     self._finish(live, OrderStatus.CANCELLED, ts, "CancelByTpSlTsClear")
 
-    def _attach_protection(self, book: _Book, parent: _Live, ts: int) -> None:
+    def _attach_protection(self, book: _Book, parent: _Live, qty: Decimal, ts: int) -> None:
+        """Place the entry's stop and take-profit, sized to the position it opened (Bybit's Full mode)."""
         request = parent.request
         exit_side = request.side.opposite
         for kind, price, suffix in ((TriggerKind.STOP_LOSS, request.stop_loss, "s"),
@@ -500,7 +508,7 @@ class SimVenue:
                 symbol=request.symbol,
                 side=exit_side,
                 order_type=OrderType.MARKET,
-                qty=request.qty,
+                qty=qty,
                 trigger_price=price,
                 trigger=kind,
                 reduce_only=True,

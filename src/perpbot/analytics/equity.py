@@ -1,0 +1,97 @@
+"""Statistics of an equity curve: UTC daily returns, annualised ratios, CAGR and drawdowns.
+
+Crypto trades every day, so a year is 365 daily periods; the risk-free rate is 0.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from perpbot.analytics.numbers import safe_ratio
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+
+DAY_MS = 86_400_000
+PERIODS_PER_YEAR = 365
+YEAR_MS = PERIODS_PER_YEAR * DAY_MS
+
+
+def daily_equity(equity: Floats, timestamps_ms: Ints) -> Floats:
+    """Equity at each UTC day end, from the first to the last observed day.
+
+    A day's value is its last observation; a day without observations keeps the previous value.
+    """
+    days = timestamps_ms // DAY_MS
+    is_last = np.ones(days.size, dtype=bool)
+    is_last[:-1] = days[1:] != days[:-1]
+    observed_days, values = days[is_last], equity[is_last]
+    calendar = np.arange(observed_days[0], observed_days[-1] + 1, dtype=np.int64)
+    return values[np.searchsorted(observed_days, calendar, side="right") - 1]
+
+
+def daily_returns(equity: Floats, timestamps_ms: Ints, starting_balance: float) -> Floats:
+    """Simple returns between UTC day ends; the first day is measured from `starting_balance`.
+
+    A return whose base equity is <= 0 is undefined (NaN).
+    """
+    values = daily_equity(equity, timestamps_ms)
+    base = np.concatenate([[starting_balance], values[:-1]])
+    out = np.full(values.size, np.nan)
+    np.divide(values, base, out=out, where=base > 0)
+    return out - 1.0
+
+
+def sharpe(daily: Floats) -> float:
+    """Annualised Sharpe: mean / sample stdev (ddof 1) of daily returns x sqrt(365); NaN with < 2 days."""
+    if daily.size < 2 or np.isnan(daily).any():
+        return math.nan
+    mean = float(np.mean(daily))
+    return safe_ratio(mean, float(np.std(daily, ddof=1))) * math.sqrt(PERIODS_PER_YEAR)
+
+
+def sortino(daily: Floats) -> float:
+    """Annualised Sortino: mean / downside deviation x sqrt(365), downside = sqrt(mean(min(r, 0)^2)) over all days."""
+    if daily.size < 2 or np.isnan(daily).any():
+        return math.nan
+    downside = math.sqrt(float(np.mean(np.minimum(daily, 0.0) ** 2)))
+    return safe_ratio(float(np.mean(daily)), downside) * math.sqrt(PERIODS_PER_YEAR)
+
+
+def cagr(starting_balance: float, final_equity: float, span_ms: int) -> float:
+    """Compound annual growth over `span_ms` (a 365-day year); -1 when wiped out, NaN for a zero span.
+
+    A span shorter than a year is extrapolated, as the formula does; it can be huge (or inf).
+    """
+    if span_ms <= 0:
+        return math.nan
+    if final_equity <= 0:
+        return -1.0
+    exponent = math.log(final_equity / starting_balance) * YEAR_MS / span_ms
+    return math.inf if exponent > 700 else math.expm1(exponent)
+
+
+def drawdowns(equity: Floats, timestamps_ms: Ints, starting_balance: float) -> tuple[float, float]:
+    """(max drawdown as a fraction of the peak, longest drawdown in days).
+
+    The peak starts at `starting_balance`. A drawdown lasts from the time of its peak (the last bar
+    at the peak, or the first bar if the curve starts below the starting balance) to the first bar
+    back at or above the peak, or to the last bar if it never recovers.
+    """
+    peak = np.maximum.accumulate(np.maximum(equity, starting_balance))
+    underwater = equity < peak
+    if not underwater.any():
+        return 0.0, 0.0
+    max_dd = float(np.max((peak - equity) / peak))
+    positions = np.arange(equity.size, dtype=np.int64)
+    last_ok = np.maximum.accumulate(np.where(underwater, np.int64(-1), positions))
+    start_ts = np.where(last_ok >= 0, timestamps_ms[np.maximum(last_ok, 0)], timestamps_ms[0])
+    recovered = np.flatnonzero(~underwater[1:] & underwater[:-1]) + 1
+    lengths = (timestamps_ms[recovered] - start_ts[recovered - 1]).tolist()
+    if underwater[-1]:
+        lengths.append(int(timestamps_ms[-1] - start_ts[-1]))
+    return max_dd, max(lengths) / DAY_MS
+

@@ -1,0 +1,17 @@
+"""Decimals for humans: the numbers in risk messages, without exponents or 28-digit tails."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+_EIGHT_PLACES = Decimal("0.00000001")
+
+
+def fmt(value: Decimal | float) -> str:
+    """At most 8 decimal places, trailing zeros dropped: 0.2000 -> "0.2", 19700.000 -> "19700"."""
+    number = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    try:
+        text = format(number.quantize(_EIGHT_PLACES), "f")
+    except InvalidOperation:  # not finite, or too many digits to quantise: show it as it is
+        text = format(number, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

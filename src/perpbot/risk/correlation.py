@@ -1,0 +1,94 @@
+"""Correlation gate: do not stack the same exposure twice through two highly correlated symbols.
+
+Returns are aligned on their most recent end (both series come from the same execution timeframe
+and end at the last closed bar), cut to the shorter length, and pairs with a non-finite value are
+dropped. Too few points, or a series that does not move, cannot support a verdict: the check passes
+with a note saying so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class CorrelationResult:
+    """The verdict against one open position."""
+
+    other: str
+    correlation: float | None  # None when it could not be measured
+    points: int
+    passed: bool
+    detail: str
+
+
+def pearson(a: np.ndarray, b: np.ndarray, min_points: int) -> tuple[float | None, int]:
+    """Pearson correlation of the aligned tails of `a` and `b` and the number of points used.
+
+    None when fewer than `min_points` finite pairs exist or either series is constant.
+    """
+    n = min(len(a), len(b))
+    if n < min_points:
+        return None, n
+    x = np.asarray(a[len(a) - n:], dtype=np.float64)
+    y = np.asarray(b[len(b) - n:], dtype=np.float64)
+    sxx = float(x @ x)
+    syy = float(y @ y)
+    if not math.isfinite(sxx + syy):  # a NaN or inf somewhere: drop those pairs (the rare, slower path)
+        finite = np.isfinite(x) & np.isfinite(y)
+        x, y = x[finite], y[finite]
+        n = len(x)
+        if n < min_points:
+            return None, n
+        sxx, syy = float(x @ x), float(y @ y)
+    # Centred sums from raw ones: returns have means far below their spread, so this is well conditioned.
+    sx, sy = float(x.sum()), float(y.sum())
+    var_x = sxx - sx * sx / n
+    var_y = syy - sy * sy / n
+    cov = float(x @ y) - sx * sy / n
+    # Treat a variance at rounding-noise level as a constant series: it has no correlation to measure.
+    if var_x <= 1e-12 * sxx or var_y <= 1e-12 * syy or var_x <= 0 or var_y <= 0:
+        return None, n
+    value = cov / math.sqrt(var_x * var_y)
+    return max(-1.0, min(1.0, value)), n
+
+
+def check_pair(
+    symbol: str,
+    direction: int,
+    new_returns: np.ndarray,
+    other: str,
+    other_direction: int,
+    other_returns: np.ndarray,
+    max_correlation: float,
+    min_points: int,
+) -> CorrelationResult:
+    """Reject when the new position would repeat the other's exposure.
+
+    Same side with correlation above `max_correlation`, or opposite sides with correlation below
+    `-max_correlation`, is the same bet twice.
+    """
+    corr, points = pearson(new_returns, other_returns, min_points)
+    if corr is None:
+        return CorrelationResult(
+            other, None, points, True,
+            f"{symbol} vs {other}: not measured ({points} aligned returns, need {min_points}, "
+            f"or a series is constant); passed",
+        )
+    same_side = direction * other_direction > 0
+    if same_side and corr > max_correlation:
+        why = f"same side as the open {other} position"
+    elif not same_side and corr < -max_correlation:
+        why = f"opposite side of the open {other} position with negative correlation, i.e. the same exposure"
+    else:
+        return CorrelationResult(
+            other, corr, points, True, f"{symbol} vs {other}: correlation {corr:.3f} over {points} returns"
+        )
+    return CorrelationResult(
+        other, corr, points, False,
+        f"{symbol} is correlated with {other} at {corr:.3f} over {points} returns (limit {max_correlation:g}), "
+        f"{why}",
+    )

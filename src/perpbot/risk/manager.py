@@ -1,0 +1,383 @@
+"""The pre-trade gate: every intent passes here before it may become an order, in every venue.
+
+`assess` runs the checks in a fixed order and stops at the first that fails; each applied check is
+recorded as a `RiskCheck` so any decision can be explained afterwards:
+
+    halt -> max_open_positions -> correlation -> stop -> sizing -> loss_streak -> leverage
+         -> margin_cap -> liquidation -> exchange_filters
+
+The leverage clamp is applied before the margin cap because the margin of a quantity depends on it.
+With `enabled=False` only stop, sizing, leverage (the exchange's maximum) and exchange filters apply.
+
+Sizing notes:
+- Risk is measured from the intent's reference price to the stop price. The stop is put on the tick
+  by rounding TOWARD entry (it is never further than the strategy asked), and the quantity is sized
+  from that rounded distance, then rounded DOWN to the qty step, so `qty * |entry - stop|` never
+  exceeds the risk budget. Measured from an entry rounded to the nearest tick, the loss at the stop
+  is at most budget + qty * tick / 2.
+- A reversal (intent against the held side) does not count as a new position and its size is that
+  of the new side alone; the engine adds the closing quantity to the order. Because that is one
+  market order, the new side is capped so the whole order stays within the market-order maximum.
+- An add (intent on the held side) does not count as a new position either; the margin cap and the
+  liquidation check then apply to the combined position.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from perpbot.model import Instrument, Intent, RiskDecision
+from perpbot.model.trading import RiskCheck
+from perpbot.risk._format import fmt
+from perpbot.risk.breakers import BreakerEvent, CircuitBreakers, iso_utc
+from perpbot.risk.config import RiskConfig
+from perpbot.risk.correlation import check_pair
+from perpbot.risk.liquidation import liquidation_price, stop_inside_liquidation
+from perpbot.risk.portfolio import PortfolioView, PositionView
+from perpbot.risk.sizing import (
+    clamp_leverage,
+    equity_fraction_qty,
+    fixed_notional_qty,
+    margin_cap_qty,
+    quantise_qty,
+    risk_qty,
+    stop_price,
+    take_profit_price,
+)
+from perpbot.risk.streaks import LossStreak
+
+ZERO = Decimal(0)
+_ONE = Decimal(1)
+_HUNDRED = Decimal(100)
+STATE_VERSION = 1
+
+
+def _pct(value: float) -> Decimal:
+    """A config percentage as an exact fraction: 1.0 -> 0.01."""
+    return Decimal(repr(value)) / _HUNDRED
+
+
+class RiskManager:
+    """Sizes intents and gates them with the configured limits; owns the breakers and the loss streak."""
+
+    __slots__ = (
+        "_buffer_fraction",
+        "_corr_lookback",
+        "_corr_min_points",
+        "_default_stop_fraction",
+        "_default_stop_text",
+        "_enabled",
+        "_equity_fraction",
+        "_fixed_notional",
+        "_fixed_qty",
+        "_margin_pct_text",
+        "_max_corr",
+        "_max_leverage",
+        "_max_margin_fraction",
+        "_max_open",
+        "_risk_fraction",
+        "_risk_pct_text",
+        "_sizing",
+        "breakers",
+        "config",
+        "streak",
+    )
+
+    def __init__(self, config: RiskConfig | None = None) -> None:
+        cfg = config if config is not None else RiskConfig()
+        self.config = cfg
+        # Decimals and plain values precomputed once: assess runs for every order of a backtest.
+        self._enabled = cfg.enabled
+        self._sizing = cfg.sizing
+        self._risk_fraction = _pct(cfg.risk_per_trade_pct)
+        self._fixed_qty = cfg.fixed_qty
+        self._fixed_notional = cfg.fixed_notional
+        self._equity_fraction = _pct(cfg.equity_fraction_pct) if cfg.equity_fraction_pct is not None else None
+        self._max_margin_fraction = _pct(cfg.max_position_size_pct)
+        max_leverage = Decimal(repr(cfg.max_leverage))
+        self._max_leverage = max_leverage.to_integral_value() if max_leverage % 1 == 0 else max_leverage  # 10, not 10.0
+        self._default_stop_fraction = _pct(cfg.default_stop_pct)
+        self._buffer_fraction = _pct(cfg.liquidation_buffer_pct)
+        self._max_corr = float(cfg.max_correlation)
+        self._corr_lookback = cfg.correlation_lookback
+        self._corr_min_points = cfg.correlation_min_points
+        self._max_open = cfg.max_open_positions
+        self._risk_pct_text = f"{cfg.risk_per_trade_pct:g}%"
+        self._margin_pct_text = f"{cfg.max_position_size_pct:g}%"
+        self._default_stop_text = f"default {cfg.default_stop_pct:g}% of entry"
+        self.breakers = CircuitBreakers(cfg.max_daily_loss_pct, cfg.max_drawdown_pct)
+        self.streak = LossStreak(
+            cfg.loss_streak_start, cfg.loss_streak_factor, cfg.min_size_factor, cfg.win_recovery_step
+        )
+
+    # ------------------------------------------------------------------ the gate
+    def assess(self, intent: Intent, portfolio: PortfolioView, ts: int) -> RiskDecision:
+        """Approve and size `intent`, or reject it with the reason; `ts` is the decision time (ms)."""
+        checks: list[RiskCheck] = []
+        symbol = intent.symbol
+        direction = int(intent.direction)
+        if direction == 0:
+            return _reject(checks, "intent", f"{symbol}: the intent is flat, there is nothing to size")
+        enabled = self._enabled
+        long = direction > 0
+
+        if enabled and self.breakers.halted:
+            since = self.breakers.halted_since
+            reason = f"trading halted: {self.breakers.halt_reason} since {iso_utc(since or 0)}"
+            return _reject(checks, "halt", reason)
+        if enabled:
+            checks.append(RiskCheck("halt", True, "not halted"))
+
+        positions = portfolio.positions()
+        existing = positions.get(symbol)
+        held = existing.qty if existing is not None else ZERO
+        others = [p for s, p in positions.items() if s != symbol and p.qty != 0]
+
+        if enabled:
+            if held != 0:
+                checks.append(RiskCheck(
+                    "max_open_positions", True,
+                    f"{symbol} is already open ({'add' if held * direction > 0 else 'reversal'}): not a new position",
+                ))
+            elif len(others) >= self._max_open:
+                names = ", ".join(sorted(p.symbol for p in others))
+                return _reject(
+                    checks, "max_open_positions",
+                    f"max open positions reached: {len(others)} of {self._max_open} open ({names})",
+                )
+            else:
+                checks.append(RiskCheck(
+                    "max_open_positions", True, f"{len(others)} of {self._max_open} open before this one"
+                ))
+            failed = self._correlation(symbol, direction, others, portfolio, checks)
+            if failed is not None:
+                return _reject(checks, "correlation", failed)
+
+        ref = intent.reference_price
+        if not (math.isfinite(ref) and ref > 0):
+            return _reject(checks, "price", f"{symbol}: reference price must be a positive finite number, was {ref}")
+        entry = Decimal(repr(ref))
+        instrument = portfolio.instrument(symbol)
+
+        # Stop: from the intent, else the default percentage; on the tick, rounded toward entry.
+        raw_distance = intent.stop_distance
+        if raw_distance is not None and math.isfinite(raw_distance) and raw_distance > 0:
+            distance = Decimal(repr(raw_distance))
+            source = "intent"
+        else:
+            distance = entry * self._default_stop_fraction
+            source = self._default_stop_text
+        stop = stop_price(instrument, entry, distance, long=long)
+        risk_per_unit = entry - stop if long else stop - entry
+        if stop <= 0 or risk_per_unit <= 0:
+            return _reject(
+                checks, "stop",
+                f"{symbol}: stop distance {fmt(distance)} ({source}) gives no usable stop from entry {fmt(entry)} "
+                f"on tick {instrument.tick_size!s} (stop {stop!s})",
+            )
+        take_profit, tp_note = _take_profit(instrument, entry, intent.take_profit_distance, long)
+        checks.append(RiskCheck(
+            "stop", True,
+            f"stop {stop!s} ({source} distance {distance!s}, {risk_per_unit!s} from entry {entry!s} "
+            f"after rounding toward entry){tp_note}",
+        ))
+
+        # Sizing.
+        sizing = self._sizing
+        equity = portfolio.equity()
+        # Risk and equity-fraction sizing, and the margin cap, are all relative to a positive equity.
+        needs_equity = enabled or sizing in {"risk", "equity_fraction"}
+        if needs_equity and not (equity.is_finite() and equity > 0):
+            return _reject(checks, "sizing", f"equity must be positive to size a position, was {fmt(equity)}",
+                           stop=stop, take_profit=take_profit)
+        if sizing == "risk":
+            budget = equity * self._risk_fraction
+            qty = risk_qty(equity, self._risk_fraction, risk_per_unit)
+            sizing_detail = (f"risk {budget!s} USDT ({self._risk_pct_text} of equity {equity!s}) "
+                             f"/ {risk_per_unit!s} per unit = {fmt(qty)}")
+        elif sizing == "fixed_qty":
+            qty = self._fixed_qty or ZERO
+            sizing_detail = f"fixed qty {qty!s}"
+        elif sizing == "fixed_notional":
+            notional = self._fixed_notional or ZERO
+            qty = fixed_notional_qty(notional, entry)
+            sizing_detail = f"fixed notional {notional!s} USDT / {entry!s} = {fmt(qty)}"
+        else:
+            fraction = self._equity_fraction or ZERO
+            qty = equity_fraction_qty(equity, fraction, entry)
+            sizing_detail = (f"{self.config.equity_fraction_pct:g}% of equity {equity!s} / {entry!s} "
+                             f"= {fmt(qty)}")
+        checks.append(RiskCheck("sizing", True, sizing_detail))
+
+        if enabled:
+            factor = self.streak.factor
+            if factor != _ONE:
+                qty *= factor
+                checks.append(RiskCheck(
+                    "loss_streak", True,
+                    f"{self.streak.losses} consecutive losses: size x {factor!s} = {fmt(qty)}",
+                ))
+            else:
+                checks.append(RiskCheck("loss_streak", True, "full size"))
+
+        # Leverage: configured, at most the config's (when enabled) and the exchange's maximum.
+        configured = portfolio.leverage(symbol)
+        leverage = clamp_leverage(configured, self._max_leverage if enabled else configured, instrument)
+        if leverage <= 0:
+            return _reject(checks, "leverage", f"{symbol}: leverage must be positive, was {configured!s}",
+                           stop=stop, take_profit=take_profit)
+        checks.append(RiskCheck(
+            "leverage", True,
+            f"{leverage!s}x" if leverage == configured else
+            f"{leverage!s}x (configured {configured!s}x clamped to the maximum)",
+        ))
+
+        same_side = held * direction > 0
+        if enabled:
+            cap = margin_cap_qty(equity, self._max_margin_fraction, leverage, entry)
+            room = cap - abs(held) if same_side else cap
+            if room <= 0:
+                return _reject(
+                    checks, "margin_cap",
+                    f"{symbol}: the open position of {fmt(abs(held))} already uses the margin cap of "
+                    f"{self._margin_pct_text} of equity (qty {fmt(cap)} at {leverage!s}x)",
+                    stop=stop, take_profit=take_profit, leverage=leverage,
+                )
+            if qty > room:
+                checks.append(RiskCheck(
+                    "margin_cap", True,
+                    f"qty {fmt(qty)} capped to {fmt(room)}: margin at most "
+                    f"{self._margin_pct_text} of equity at {leverage!s}x",
+                ))
+                qty = room
+            else:
+                checks.append(RiskCheck(
+                    "margin_cap", True, f"qty {fmt(qty)} within the cap {fmt(room)} ({self._margin_pct_text} margin)"
+                ))
+
+        # One market order carries a reversal's closing qty too; keep the whole order within the maximum.
+        market_room = instrument.max_market_qty - (ZERO if same_side else abs(held))
+        market_note = ""
+        if qty > market_room > 0:
+            market_note = f"; capped {fmt(qty)} to the market-order maximum {fmt(market_room)}"
+            qty = market_room
+        sized = qty
+        qty = quantise_qty(instrument, qty)
+
+        if enabled:
+            position_qty = abs(held) + qty if same_side else qty
+            position_entry = entry
+            if same_side and position_qty > 0 and existing is not None:
+                position_entry = (abs(held) * existing.entry_price + qty * entry) / position_qty
+            liq = liquidation_price(position_entry, leverage, instrument.maintenance_margin_rate, long=long)
+            unsafe = stop_inside_liquidation(stop, position_entry, liq, self._buffer_fraction, long=long)
+            if unsafe is not None:
+                return _reject(checks, "liquidation", f"{symbol}: {unsafe}",
+                               stop=stop, take_profit=take_profit, leverage=leverage)
+            checks.append(RiskCheck(
+                "liquidation", True, f"stop {stop!s} inside the liquidation price {fmt(liq)} with the buffer"
+            ))
+
+        problem = _exchange_problem(instrument, qty, sized, entry, market_room)
+        if problem is not None:
+            return _reject(checks, "exchange_filters", f"{symbol}: {problem}",
+                           stop=stop, take_profit=take_profit, leverage=leverage)
+        checks.append(RiskCheck("exchange_filters", True, f"qty {qty!s} passes the filters{market_note}"))
+        return RiskDecision(True, qty, stop, take_profit, leverage, (), tuple(checks))
+
+    def _correlation(self, symbol: str, direction: int, others: list[PositionView], portfolio: PortfolioView,
+                     checks: list[RiskCheck]) -> str | None:
+        """Append the correlation check; return the rejection reason if it fails."""
+        if not others:
+            checks.append(RiskCheck("correlation", True, "no other open positions"))
+            return None
+        new_returns: np.ndarray = portfolio.returns(symbol, self._corr_lookback)
+        notes: list[str] = []
+        for pos in others:
+            result = check_pair(
+                symbol, direction, new_returns, pos.symbol, 1 if pos.qty > 0 else -1,
+                portfolio.returns(pos.symbol, self._corr_lookback), self._max_corr, self._corr_min_points,
+            )
+            if not result.passed:
+                return result.detail
+            notes.append(result.detail)
+        checks.append(RiskCheck("correlation", True, "; ".join(notes)))
+        return None
+
+    # ------------------------------------------------------------------ feedback from the engine
+    def on_equity(self, ts: int, equity: Decimal) -> list[BreakerEvent]:
+        """Feed a mark-to-market equity; returns breakers that trip now (close everything on any)."""
+        if not self._enabled:
+            return []
+        return self.breakers.on_equity(ts, equity)
+
+    def on_trade_closed(self, net_pnl: Decimal) -> Decimal:
+        """Feed a closed trade's net PnL; returns the new size factor."""
+        return self.streak.on_trade_closed(net_pnl)
+
+    @property
+    def halted(self) -> bool:
+        """True while a breaker is latched (with `enabled=False`, assess ignores it)."""
+        return self.breakers.halted
+
+    @property
+    def halt_reason(self) -> str | None:
+        return self.breakers.halt_reason
+
+    @property
+    def size_factor(self) -> Decimal:
+        return self.streak.factor
+
+    def halt(self, ts: int, reason: str) -> BreakerEvent:
+        """Latch a halt for an engine reason (e.g. reconciliation found something it cannot explain)."""
+        return self.breakers.halt(ts, reason)
+
+    def reset(self, by: str, ts: int, equity: Decimal | None = None) -> None:
+        """A person clears the halt; see `CircuitBreakers.reset`."""
+        self.breakers.reset(by, ts, equity)
+
+    def state(self) -> dict[str, Any]:
+        """Breakers and loss streak as a JSON-able dict, to survive a restart."""
+        return {"version": STATE_VERSION, "breakers": self.breakers.state(), "streak": self.streak.state()}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        version = state.get("version")
+        if version != STATE_VERSION:
+            raise ValueError(f"risk state version must be {STATE_VERSION}, was {version!r}")
+        if "breakers" not in state or "streak" not in state:
+            raise ValueError(f"risk state needs 'breakers' and 'streak', had {sorted(state)}")
+        self.breakers.restore(state["breakers"])
+        self.streak.restore(state["streak"])
+
+
+def _reject(checks: list[RiskCheck], name: str, reason: str, *, stop: Decimal | None = None,
+            take_profit: Decimal | None = None, leverage: Decimal = ZERO) -> RiskDecision:
+    checks.append(RiskCheck(name, False, reason))
+    return RiskDecision(False, ZERO, stop, take_profit, leverage, (reason,), tuple(checks))
+
+
+def _take_profit(instrument: Instrument, entry: Decimal, raw: float | None, long: bool) -> tuple[Decimal | None, str]:
+    """The take-profit price, or None (with a note) when the intent has none or it lands on the wrong side."""
+    if raw is None:
+        return None, ""
+    if not (math.isfinite(raw) and raw > 0):
+        return None, f"; take-profit distance {raw} ignored"
+    price = take_profit_price(instrument, entry, Decimal(repr(raw)), long=long)
+    if price <= 0 or (price <= entry if long else price >= entry):
+        return None, f"; take-profit distance {raw} gives no usable price ({price!s}), ignored"
+    return price, f"; take-profit {price!s}"
+
+
+def _exchange_problem(instrument: Instrument, qty: Decimal, sized: Decimal, entry: Decimal,
+                      market_room: Decimal) -> str | None:
+    """Why the quantised qty cannot be sent; sizes below the minimum are rejected, never rounded up."""
+    if market_room <= 0:
+        return f"the reversal's closing qty alone reaches the market-order maximum {instrument.max_market_qty!s}"
+    if qty < instrument.min_qty:
+        return (f"sized qty {fmt(sized)} rounds down to {qty!s} at qtyStep {instrument.qty_step!s}, "
+                f"below minOrderQty {instrument.min_qty!s}")
+    return instrument.check_order(qty, instrument.round_price(entry), market=True, reduce_only=False)

@@ -1,0 +1,56 @@
+"""What the risk manager may read of the account: a read-only view the engine implements."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Protocol
+
+import numpy as np
+
+from perpbot.model import Instrument
+
+
+class PositionView(Protocol):
+    """One open position. `qty` is signed: positive long, negative short."""
+
+    @property
+    def symbol(self) -> str: ...
+
+    @property
+    def qty(self) -> Decimal: ...
+
+    @property
+    def entry_price(self) -> Decimal: ...
+
+    @property
+    def leverage(self) -> Decimal: ...
+
+    @property
+    def liquidation_price(self) -> Decimal | None: ...
+
+
+class PortfolioView(Protocol):
+    """The account as the risk manager sees it at the moment of a decision; it never writes to it."""
+
+    def equity(self) -> Decimal:
+        """Balance plus unrealised PnL at the current marks."""
+        ...
+
+    def balance(self) -> Decimal:
+        """Wallet balance: deposits plus realised PnL, fees and funding."""
+        ...
+
+    def positions(self) -> Mapping[str, PositionView]:
+        """Open positions by symbol; a flat symbol may be absent or have qty 0."""
+        ...
+
+    def instrument(self, symbol: str) -> Instrument: ...
+
+    def returns(self, symbol: str, lookback: int) -> np.ndarray:
+        """Up to `lookback` recent close-to-close returns on the symbol's execution timeframe, most recent last."""
+        ...
+
+    def leverage(self, symbol: str) -> Decimal:
+        """The leverage configured for the symbol (before the risk manager's clamp)."""
+        ...

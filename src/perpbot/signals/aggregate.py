@@ -1,0 +1,197 @@
+"""Weighted aggregation of strategy signals into one score, direction and stop per bar.
+
+score = sum(w_i * s_i) / sum(w_i), over the strategies with weight w_i > 0 in that bar's regime
+(a strategy with no view, s_i = 0 or NaN, still counts in the denominator: silence dilutes).
+direction = sign(score) where |score| >= threshold, else 0; strength = |score|.
+Stop and take-profit distances combine over the strategies that agree with the direction (sign of
+s_i equals it, weight > 0) and gave a finite positive distance: "weighted" averages them with
+weights w_i * |s_i|, "widest" takes the largest, "tightest" the smallest; NaN when none gave one.
+
+Both the vectorised `combine` (backtest) and the scalar `decide` (live) run `_kernel`, which sums
+strategy columns in a fixed order, so the two agree to the last bit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from perpbot.model import Direction, Intent, Signal
+from perpbot.signals.codes import DEFAULT, UNKNOWN, regime_code
+from perpbot.signals.config import AggregationConfig
+from perpbot.signals.matrix import StrategyMatrix
+
+Floats = npt.NDArray[np.float64]
+Int8s = npt.NDArray[np.int8]
+ArrayLike = npt.ArrayLike
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateFrame:
+    """Per-bar aggregate, aligned to the input grid."""
+
+    score: Floats
+    direction: Int8s
+    strength: Floats
+    stop_distance: Floats
+    take_profit_distance: Floats
+
+    def __len__(self) -> int:
+        return int(self.score.size)
+
+
+def _combine_distance(distance: Floats, agree: npt.NDArray[np.bool_], conviction: Floats, mode: str) -> Floats:
+    """Combine per-strategy distances (n, k) over the agreeing strategies with a usable distance."""
+    usable = agree & np.isfinite(distance) & (distance > 0)
+    has_any = usable.any(axis=1)
+    if mode == "widest":
+        combined = np.where(usable, distance, -np.inf).max(axis=1, initial=-np.inf)
+    elif mode == "tightest":
+        combined = np.where(usable, distance, np.inf).min(axis=1, initial=np.inf)
+    else:
+        num = np.zeros(distance.shape[0], dtype=np.float64)
+        den = np.zeros(distance.shape[0], dtype=np.float64)
+        for j in range(distance.shape[1]):  # fixed column order: identical sums for any number of rows
+            w = np.where(usable[:, j], conviction[:, j], 0.0)
+            num += w * np.where(usable[:, j], distance[:, j], 0.0)
+            den += w
+        combined = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    return np.where(has_any, combined, np.nan)
+
+
+def _kernel(
+    signals: Floats, stops: Floats, tps: Floats, weights: Floats, threshold: float, mode: str
+) -> AggregateFrame:
+    """The one implementation of the aggregation arithmetic; all inputs are (n, k) float64."""
+    values = np.nan_to_num(signals, nan=0.0)
+    n, k = values.shape
+    num = np.zeros(n, dtype=np.float64)
+    den = np.zeros(n, dtype=np.float64)
+    for j in range(k):  # fixed column order, see module doc
+        num += weights[:, j] * values[:, j]
+        den += weights[:, j]
+    score = np.clip(np.divide(num, den, out=np.zeros(n, dtype=np.float64), where=den > 0), -1.0, 1.0)
+    strength = np.abs(score)
+    direction = np.where(strength >= threshold, np.sign(score), 0.0).astype(np.int8)
+    agree = (np.sign(values) == direction[:, None]) & (direction[:, None] != 0) & (weights > 0)
+    conviction = weights * np.abs(values)
+    return AggregateFrame(
+        score=score,
+        direction=direction,
+        strength=strength,
+        stop_distance=_combine_distance(stops, agree, conviction, mode),
+        take_profit_distance=_combine_distance(tps, agree, conviction, mode),
+    )
+
+
+class SignalAggregator:
+    """Turns the signals of `strategy_ids` into a score, a direction and protective distances per bar."""
+
+    def __init__(self, matrix: StrategyMatrix, config: AggregationConfig, strategy_ids: Sequence[str]) -> None:
+        if len(set(strategy_ids)) != len(strategy_ids):
+            raise ValueError(f"strategy_ids must be unique, was {list(strategy_ids)}")
+        self.matrix = matrix
+        self.config = config
+        self.strategy_ids: tuple[str, ...] = tuple(strategy_ids)
+        self._table = matrix.weight_table(self.strategy_ids)
+
+    @property
+    def close_on_flat(self) -> bool:
+        return self.config.close_on_flat
+
+    def _weights(self, regime_codes: Int8s) -> Floats:
+        codes = np.asarray(regime_codes)
+        if codes.size and (codes.min() < UNKNOWN or codes.max() > DEFAULT):
+            raise ValueError(f"regime codes must be in [{UNKNOWN}, {DEFAULT}], got {codes.min()}..{codes.max()}")
+        return self._table[codes.astype(np.intp) + 1]
+
+    def _matrix(self, name: str, columns: Mapping[str, ArrayLike], n: int | None, *, required: bool) -> Floats:
+        if required:
+            missing = [sid for sid in self.strategy_ids if sid not in columns]
+            if missing:
+                raise ValueError(f"{name}: no series for strategies {', '.join(missing)}")
+        extra = sorted(set(columns) - set(self.strategy_ids))
+        if extra:
+            raise ValueError(f"{name}: unknown strategies {', '.join(extra)}; expected {', '.join(self.strategy_ids)}")
+        cols: list[Floats] = []
+        for sid in self.strategy_ids:
+            if sid in columns:
+                col = np.asarray(columns[sid], dtype=np.float64)
+                if col.ndim != 1 or (n is not None and col.size != n):
+                    raise ValueError(f"{name}[{sid!r}] must be a 1-d array of {n} values, had shape {col.shape}")
+                cols.append(col)
+            else:
+                cols.append(np.full(n or 0, np.nan))
+        width = len(self.strategy_ids)
+        return np.column_stack(cols) if cols else np.empty((n or 0, width), dtype=np.float64)
+
+    def combine(
+        self,
+        signals: Mapping[str, ArrayLike],
+        stops: Mapping[str, ArrayLike],
+        tps: Mapping[str, ArrayLike],
+        regime_codes: ArrayLike,
+    ) -> AggregateFrame:
+        """Aggregate whole aligned series at once (the backtest path).
+
+        `signals` needs a series per strategy id (NaN = no view); `stops`/`tps` may omit a strategy
+        (no distance). `regime_codes` are the per-bar codes from `RegimeClassifier`.
+        """
+        codes = np.asarray(regime_codes, dtype=np.int8)
+        n = codes.size
+        sig = self._matrix("signals", signals, n, required=True)
+        finite = sig[np.isfinite(sig)]
+        if finite.size and (finite.min() < -1 or finite.max() > 1):
+            raise ValueError(f"signals must lie in [-1, 1], got {finite.min()}..{finite.max()}")
+        stop = self._matrix("stops", stops, n, required=False)
+        tp = self._matrix("tps", tps, n, required=False)
+        return _kernel(sig, stop, tp, self._weights(codes), self.config.threshold, self.config.stop_combine)
+
+    def decide(
+        self, symbol: str, ts: int, signals: Sequence[Signal], regime: str, reference_price: float
+    ) -> Intent:
+        """Aggregate one candle's signals into an Intent (the live path), with the same arithmetic as `combine`.
+
+        A strategy without a signal counts as "no view". The Intent records the signals, every
+        strategy's weight in this regime, the regime and the score.
+        """
+        by_id: dict[str, Signal] = {}
+        for s in signals:
+            if s.symbol != symbol:
+                raise ValueError(f"signal from {s.strategy!r} is for {s.symbol}, not {symbol}")
+            if s.strategy in by_id:
+                raise ValueError(f"two signals from strategy {s.strategy!r} for {symbol} at {ts}")
+            by_id[s.strategy] = s
+
+        def column(get: str) -> dict[str, list[float]]:
+            out: dict[str, list[float]] = {}
+            for sid, s in by_id.items():
+                value = getattr(s, get)
+                out[sid] = [math.nan if value is None else float(value)]
+            return out
+
+        sig = column("value")
+        for sid in self.strategy_ids:
+            sig.setdefault(sid, [math.nan])
+        code = regime_code(regime)
+        frame = self.combine(sig, column("stop_distance"), column("take_profit_distance"), [code])
+        weights = self._table[code + 1]
+        stop = float(frame.stop_distance[0])
+        tp = float(frame.take_profit_distance[0])
+        return Intent(
+            symbol=symbol,
+            ts=ts,
+            direction=Direction(int(frame.direction[0])),
+            strength=float(frame.strength[0]),
+            reference_price=reference_price,
+            stop_distance=None if math.isnan(stop) else stop,
+            take_profit_distance=None if math.isnan(tp) else tp,
+            regime=str(regime),
+            score=float(frame.score[0]),
+            signals=tuple(by_id[sid] for sid in self.strategy_ids if sid in by_id),
+            weights=tuple((sid, float(weights[i])) for i, sid in enumerate(self.strategy_ids)),
+        )

@@ -1,0 +1,278 @@
+"""The Strategy contract: validated parameters in, a per-candle signal frame out.
+
+A strategy turns CLOSED candles into a frame aligned row-for-row with them:
+
+    signal                 float64 in [-1, 1]: sign = side wanted now, magnitude = conviction, 0 = no view.
+                           A STATE ("I want to be long now"), never NaN (0 during warm-up).
+    stop_distance          float64 price distance for a protective stop (e.g. 2 x ATR); NaN only in warm-up.
+    take_profit_distance   float64 price distance for a take-profit; NaN = none.
+
+Row t may depend only on rows <= t. The same strategy runs once over a whole history in a backtest and
+on a rolling window in paper/live; both give the same signal for the same candle as long as the
+window holds at least `warmup` candles (see `perpbot.indicators.warmup` for the rule).
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from difflib import get_close_matches
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from perpbot.errors import StrategyError
+from perpbot.indicators.ta import Array, as_f64
+from perpbot.model import Signal
+from perpbot.model.timeframe import timeframe_ms
+from perpbot.strategies.params import Param, ParamValue
+
+__all__ = ["CANDLE_COLUMNS", "LIVE_WINDOW", "SIGNAL_COLUMNS", "Param", "ParamValue", "SignalFrame", "Strategy"]
+
+SignalFrame = pd.DataFrame
+"""A DataFrame with float64 columns `signal`, `stop_distance`, `take_profit_distance`, on the input's index."""
+
+CANDLE_COLUMNS = ("ts", "open", "high", "low", "close", "volume")
+SIGNAL_COLUMNS = ("signal", "stop_distance", "take_profit_distance")
+
+LIVE_WINDOW = 500
+"""Default number of closed candles a live/paper cycle hands a strategy (more if its warm-up needs it)."""
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+class Strategy(ABC):
+    """Base of every strategy: declare `name`, `description`, `params`; implement `warmup` and `compute`.
+
+    Subclasses read their parameters with `int_param`/`float_param`/... and derive anything costly in
+    `setup()`, which runs after construction and after every successful `set_parameters`. Constraints
+    between parameters go in `check_params` (raise `cls.error(...)`).
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    params: ClassVar[dict[str, Param]] = {}
+    constraints: ClassVar[tuple[str, ...]] = ()
+    """Cross-parameter rules in words (e.g. 'fast < slow'), shown by schema(); enforced by check_params."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.name:
+            return  # an intermediate base, not a registrable strategy
+        if not isinstance(cls.name, str) or not _NAME_RE.match(cls.name):
+            raise StrategyError(
+                f"strategy class {cls.__qualname__}: name must match {_NAME_RE.pattern}, was {cls.name!r}"
+            )
+        if not isinstance(cls.params, dict):
+            raise StrategyError(f"{cls.name}: params must be a dict of name -> Param, was {type(cls.params).__name__}")
+        for pname, param in cls.params.items():
+            if not isinstance(param, Param):
+                raise StrategyError(f"{cls.name}: params[{pname!r}] must be a Param, was {param!r}")
+            if not pname.isidentifier():
+                raise StrategyError(f"{cls.name}: parameter names must be identifiers, was {pname!r}")
+            param.validate(cls.name, pname, param.default)
+
+    def __init__(self, **params: Any) -> None:
+        self._values: dict[str, ParamValue] = self.validate_params(params)
+        self.setup()
+
+    # ----------------------------------------------------------------------------------------- parameters
+
+    @classmethod
+    def error(cls, message: str) -> StrategyError:
+        """A StrategyError prefixed with this strategy's name."""
+        return StrategyError(f"{cls.name or cls.__name__}: {message}")
+
+    @classmethod
+    def defaults(cls) -> dict[str, ParamValue]:
+        return {pname: param.default for pname, param in cls.params.items()}
+
+    @classmethod
+    def validate_params(
+        cls, values: Mapping[str, Any], *, base: Mapping[str, ParamValue] | None = None
+    ) -> dict[str, ParamValue]:
+        """The full, typed parameter set: defaults, then `base`, then `values`; raises StrategyError."""
+        unknown = [key for key in values if key not in cls.params]
+        if unknown:
+            known = ", ".join(cls.params) or "(none)"
+            key = str(unknown[0])
+            close = get_close_matches(key, list(cls.params), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise cls.error(f"unknown parameter {key!r}{hint}; known parameters: {known}")
+        merged: dict[str, Any] = {**cls.defaults(), **(base or {}), **values}
+        checked = {pname: cls.params[pname].validate(cls.name, pname, merged[pname]) for pname in cls.params}
+        cls.check_params(checked)
+        return checked
+
+    @classmethod  # noqa: B027 - an optional hook, empty on purpose
+    def check_params(cls, values: Mapping[str, ParamValue]) -> None:
+        """Hook for constraints between parameters; raise `cls.error(...)` saying what must hold."""
+
+    @classmethod
+    def parse_params(cls, texts: Mapping[str, str]) -> dict[str, ParamValue]:
+        """Typed parameters from command-line strings ({'fast': '20'}), validated as a full set."""
+        unknown = [key for key in texts if key not in cls.params]
+        if unknown:
+            cls.validate_params(dict.fromkeys(unknown))  # raises the unknown-parameter error
+        parsed = {key: cls.params[key].parse(cls.name, key, text) for key, text in texts.items()}
+        return cls.validate_params(parsed)
+
+    @property
+    def parameters(self) -> dict[str, ParamValue]:
+        """The validated parameter set (a copy)."""
+        return dict(self._values)
+
+    def set_parameters(self, **changes: Any) -> None:
+        """Change some parameters; the merged set is validated first, and on any error nothing changes."""
+        new_values = self.validate_params(changes, base=self._values)
+        old_values = self._values
+        self._values = new_values
+        try:
+            self.setup()
+        except BaseException:
+            self._values = old_values
+            self.setup()
+            raise
+
+    def setup(self) -> None:  # noqa: B027 - an optional hook, empty on purpose
+        """Hook: derive whatever depends on the parameters (periods, thresholds, warm-up)."""
+
+    def _value(self, pname: str, kind: type) -> Any:
+        value = self._values[pname]
+        if type(value) is not kind:
+            raise TypeError(f"{self.name}: parameter {pname!r} is {type(value).__name__}, not {kind.__name__}")
+        return value
+
+    def int_param(self, pname: str) -> int:
+        return int(self._value(pname, int))
+
+    def float_param(self, pname: str) -> float:
+        return float(self._value(pname, float))
+
+    def bool_param(self, pname: str) -> bool:
+        return bool(self._value(pname, bool))
+
+    def str_param(self, pname: str) -> str:
+        return str(self._value(pname, str))
+
+    @classmethod
+    def schema(cls) -> dict[str, Any]:
+        """A JSON Schema (JSON-able dict) of the parameters, with the strategy's name and description."""
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": cls.name,
+            "description": cls.description,
+            "type": "object",
+            "properties": {pname: param.json_schema() for pname, param in cls.params.items()},
+            "additionalProperties": False,
+            "x-constraints": list(cls.constraints),
+        }
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
+        return f"{type(self).__name__}({args})"
+
+    # ---------------------------------------------------------------------------------------- computation
+
+    @property
+    @abstractmethod
+    def warmup(self) -> int:
+        """Closed candles needed before the first valid signal, including the settle time of recursive
+        indicators: any window at least this long gives the same last row as the full history."""
+
+    @property
+    def window(self) -> int:
+        """Candles `latest_signal` computes on: LIVE_WINDOW, or the warm-up when that is longer."""
+        return max(LIVE_WINDOW, self.warmup)
+
+    @abstractmethod
+    def compute(self, candles: pd.DataFrame) -> SignalFrame:
+        """The signal frame for `candles` (closed candles, columns ts/open/high/low/close/volume)."""
+
+    @staticmethod
+    def columns(candles: pd.DataFrame) -> tuple[Array, Array, Array, Array, Array]:
+        """open, high, low, close, volume as float64 arrays (views when possible)."""
+        try:
+            return (
+                as_f64(candles["open"].to_numpy()),
+                as_f64(candles["high"].to_numpy()),
+                as_f64(candles["low"].to_numpy()),
+                as_f64(candles["close"].to_numpy()),
+                as_f64(candles["volume"].to_numpy()),
+            )
+        except KeyError as exc:
+            raise StrategyError(
+                f"candles must have columns {', '.join(CANDLE_COLUMNS)}, missing {exc.args[0]!r}"
+            ) from None
+
+    def signal_frame(
+        self,
+        candles: pd.DataFrame,
+        signal: npt.NDArray[np.floating[Any]],
+        stop_distance: npt.NDArray[np.floating[Any]],
+        take_profit_distance: npt.NDArray[np.floating[Any]] | None = None,
+    ) -> SignalFrame:
+        """Assemble the output frame: rows before the warm-up get signal 0 and no stop/target.
+
+        Takes ownership of the arrays (they may be modified in place). Raises StrategyError when a
+        signal after the warm-up is NaN or outside [-1, 1]: that is a bug, not a view.
+        """
+        n = len(candles)
+        sig = as_f64(signal)
+        stop = as_f64(stop_distance)
+        tp = np.full(n, np.nan) if take_profit_distance is None else as_f64(take_profit_distance)
+        if not (sig.shape == stop.shape == tp.shape == (n,)):
+            raise self.error(
+                f"compute must return one value per candle ({n}), got signal {sig.shape}, "
+                f"stop_distance {stop.shape}, take_profit_distance {tp.shape}"
+            )
+        head = min(n, self.warmup - 1)
+        if head > 0:
+            sig[:head] = 0.0
+            stop[:head] = np.nan
+            tp[:head] = np.nan
+        live = sig[head:]
+        # min/max propagate NaN, so this one cheap pass also rejects a NaN signal.
+        if live.size and not (live.min() >= -1.0 and live.max() <= 1.0):
+            bad = int(np.flatnonzero(~(np.abs(live) <= 1.0))[0]) + head
+            raise self.error(f"signal must be in [-1, 1] and not NaN after warm-up, was {sig[bad]} at row {bad}")
+        return pd.DataFrame(
+            {"signal": sig, "stop_distance": stop, "take_profit_distance": tp}, index=candles.index, copy=False
+        )
+
+    def latest_signal(self, candles: pd.DataFrame, symbol: str, timeframe: str) -> Signal:
+        """The signal at the close of the last candle, computed on the last `window` candles.
+
+        `ts` is the close time of that candle (its open time + one timeframe). Fewer than `warmup`
+        candles give a 0 signal without a stop: no view yet.
+        """
+        try:
+            step = timeframe_ms(timeframe)
+        except ValueError as exc:
+            raise self.error(str(exc)) from None
+        if len(candles) == 0:
+            raise self.error(f"no candles to compute a signal for {symbol} {timeframe}")
+        window = candles.iloc[-self.window :] if len(candles) > self.window else candles
+        frame = self.compute(window)
+        if len(frame) != len(window) or any(col not in frame.columns for col in SIGNAL_COLUMNS):
+            raise self.error(
+                f"compute must return {len(window)} rows with columns {', '.join(SIGNAL_COLUMNS)}, "
+                f"got {len(frame)} rows with {', '.join(map(str, frame.columns))}"
+            )
+        value = float(frame["signal"].to_numpy()[-1])
+        if not -1.0 <= value <= 1.0:
+            raise self.error(f"signal must be in [-1, 1] and not NaN, was {value}")
+        stop = float(frame["stop_distance"].to_numpy()[-1])
+        target = float(frame["take_profit_distance"].to_numpy()[-1])
+        return Signal(
+            strategy=self.name,
+            symbol=symbol,
+            timeframe=timeframe,
+            ts=int(window["ts"].to_numpy()[-1]) + step,
+            value=value,
+            stop_distance=stop if np.isfinite(stop) and stop > 0 else None,
+            take_profit_distance=target if np.isfinite(target) and target > 0 else None,
+        )

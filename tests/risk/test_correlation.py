@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from perpbot.risk.correlation import check_pair, pearson
+
+RNG = np.random.default_rng(11)
+BASE = RNG.normal(0, 0.01, 200)
+NOISE = RNG.normal(0, 0.01, 200)
+
+
+def test_pearson_matches_numpy() -> None:
+    a = BASE
+    b = 0.6 * BASE + 0.8 * NOISE
+    value, points = pearson(a, b, 20)
+    assert points == 200
+    assert value == pytest.approx(np.corrcoef(a, b)[0, 1], abs=1e-12)
+
+
+def test_perfect_and_inverse_correlation() -> None:
+    assert pearson(BASE, 3 * BASE + 0.001, 20)[0] == pytest.approx(1.0)
+    assert pearson(BASE, -BASE, 20)[0] == pytest.approx(-1.0)
+
+
+def test_series_are_aligned_on_their_most_recent_end() -> None:
+    a = BASE  # 200 points
+    b = BASE[-80:] * 2  # only the last 80 exist
+    value, points = pearson(a, b, 20)
+    assert points == 80
+    assert value == pytest.approx(1.0)
+
+
+def test_too_few_points_gives_no_value() -> None:
+    assert pearson(BASE[:19], BASE[:19], 20) == (None, 19)
+    assert pearson(BASE, np.zeros(0), 20) == (None, 0)
+
+
+def test_a_constant_series_gives_no_value() -> None:
+    assert pearson(BASE[:50], np.full(50, 0.002), 20) == (None, 50)
+    assert pearson(np.zeros(50), BASE[:50], 20) == (None, 50)
+
+
+def test_non_finite_pairs_are_dropped() -> None:
+    a = BASE[:60].copy()
+    b = 2 * BASE[:60]
+    a[5] = np.nan
+    b[7] = np.inf
+    value, points = pearson(a, b, 20)
+    assert points == 58
+    assert value == pytest.approx(1.0)
+    a[:45] = np.nan
+    assert pearson(a, b, 20) == (None, 15)
+
+
+finite = st.floats(min_value=-0.2, max_value=0.2, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays(np.float64, st.integers(20, 120), elements=finite), st.integers(0, 2**31 - 1))
+def test_pearson_property_matches_numpy(a: np.ndarray, seed: int) -> None:
+    b = 0.5 * a + np.random.default_rng(seed).normal(0, 0.01, len(a))
+    value, _ = pearson(a, b, 20)
+    if np.std(a) < 1e-6:
+        return  # near-constant: numpy's own answer is rounding noise
+    assert value is not None
+    assert -1.0 <= value <= 1.0
+    assert value == pytest.approx(np.corrcoef(a, b)[0, 1], abs=1e-6)
+
+
+def test_same_side_high_correlation_is_rejected_with_the_numbers() -> None:
+    result = check_pair("BTCUSDT", 1, BASE, "ETHUSDT", 1, 2 * BASE, 0.8, 20)
+    assert not result.passed
+    assert result.other == "ETHUSDT"
+    assert result.correlation == pytest.approx(1.0)
+    assert result.detail == (
+        "BTCUSDT is correlated with ETHUSDT at 1.000 over 200 returns (limit 0.8), same side as the open "
+        "ETHUSDT position"
+    )
+
+
+def test_opposite_sides_of_positively_correlated_symbols_is_a_hedge() -> None:
+    assert check_pair("BTCUSDT", -1, BASE, "ETHUSDT", 1, 2 * BASE, 0.8, 20).passed
+
+
+def test_opposite_sides_of_negatively_correlated_symbols_is_the_same_exposure() -> None:
+    result = check_pair("BTCUSDT", -1, BASE, "ETHUSDT", 1, -BASE, 0.8, 20)
+    assert not result.passed
+    assert "at -1.000" in result.detail
+    assert "opposite side of the open ETHUSDT position with negative correlation" in result.detail
+
+
+def test_same_side_of_negatively_correlated_symbols_passes() -> None:
+    assert check_pair("BTCUSDT", 1, BASE, "ETHUSDT", 1, -BASE, 0.8, 20).passed
+
+
+def test_correlation_at_the_limit_passes() -> None:
+    b = 0.8 * BASE + 0.6 * NOISE
+    corr = pearson(BASE, b, 20)[0]
+    assert corr is not None
+    assert check_pair("BTCUSDT", 1, BASE, "ETHUSDT", 1, b, corr, 20).passed  # not above the limit
+    assert not check_pair("BTCUSDT", 1, BASE, "ETHUSDT", 1, b, corr - 1e-9, 20).passed
+
+
+def test_unmeasurable_passes_with_a_note() -> None:
+    result = check_pair("BTCUSDT", 1, BASE[:10], "ETHUSDT", 1, BASE[:10], 0.8, 20)
+    assert result.passed
+    assert result.correlation is None
+    assert result.detail == (
+        "BTCUSDT vs ETHUSDT: not measured (10 aligned returns, need 20, or a series is constant); passed"
+    )
