@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -66,7 +68,7 @@ def test_a_trend_reads_more_efficient_and_directional_than_chop() -> None:
 
 
 @pytest.mark.shared_data
-def test_regime_warmup_window_matches_full_history(shared_data) -> None:  # type: ignore[no-untyped-def]
+def test_regime_warmup_window_matches_full_history(shared_data: Path) -> None:
     candles = btc_1h(shared_data)
     h, lo, cl = (candles[k].to_numpy() for k in ("high", "low", "close"))
     full = ind.regime_features(h, lo, cl)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -35,7 +37,9 @@ H, L, CL = (C[k].to_numpy() for k in ("high", "low", "close"))
         (lambda: ind.macd(CL, 12, 26, 9)[2], lambda: talib.MACD(CL, 12, 26, 9)[2], 33),
     ],
 )
-def test_same_as_talib_with_nan_lookback(ours, theirs, lookback: int) -> None:  # type: ignore[no-untyped-def]
+def test_same_as_talib_with_nan_lookback(
+    ours: Callable[[], np.ndarray], theirs: Callable[[], np.ndarray], lookback: int
+) -> None:
     out = ours()
     assert isinstance(out, np.ndarray) and out.dtype == np.float64 and out.shape == CL.shape
     np.testing.assert_array_equal(out, theirs())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -51,8 +52,8 @@ def _max_rel_gap(fn: Frame, candles: pd.DataFrame, window: int, ends: range) -> 
 @pytest.mark.shared_data
 @pytest.mark.parametrize(("name", "fn", "warmup", "lookback"), CASES, ids=IDS)
 def test_warmup_window_matches_full_history_on_real_data(
-    name: str, fn: Frame, warmup: int, lookback: int, shared_data
-) -> None:  # type: ignore[no-untyped-def]
+    name: str, fn: Frame, warmup: int, lookback: int, shared_data: Path
+) -> None:
     candles = btc_1h(shared_data)
     assert _max_rel_gap(fn, candles, warmup, range(len(candles) - 1, warmup, -37)) < 1e-9
 

@@ -97,7 +97,7 @@ def test_min_points_cannot_exceed_lookback() -> None:
 
 def test_unknown_sizing_mode_is_rejected() -> None:
     with pytest.raises(ValidationError, match="sizing"):
-        RiskConfig(sizing="kelly")  # type: ignore[arg-type]
+        RiskConfig(sizing="kelly")
 
 
 def test_unknown_field_is_rejected() -> None:
@@ -108,7 +108,7 @@ def test_unknown_field_is_rejected() -> None:
 def test_frozen() -> None:
     cfg = RiskConfig()
     with pytest.raises(ValidationError):
-        cfg.max_leverage = 20
+        cfg.max_leverage = 20  # type: ignore[misc]
 
 
 def test_json_round_trip() -> None:

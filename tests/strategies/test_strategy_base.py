@@ -33,7 +33,7 @@ class Echo(Strategy):
 
     def compute(self, candles: pd.DataFrame) -> SignalFrame:
         self.seen.append(len(candles))
-        _, _, _, close, _ = self.columns(candles)
+        _, _, _, close, _ = self.ohlcv(candles)
         signal = np.where(np.diff(close, prepend=close[0]) > 0, 1.0, -1.0)
         mode = self.str_param("mode")
         if mode == "nan":

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from perpbot.strategies import LIVE_WINDOW, Strategy, StrategyRegistry
+from perpbot.strategies.builtin.ema_cross import EmaCross
 from tests.conftest import make_candles
 from tests.strategies.strategy_data import real_candles
 
@@ -176,7 +177,7 @@ def test_ema_cross_is_fast_on_a_year_of_minutes() -> None:
 # ------------------------------------------------------------------- the harness itself has teeth
 
 
-class Forgetful(REGISTRY.get("ema_cross")):  # type: ignore[misc,valid-type]
+class Forgetful(EmaCross):
     """ema_cross claiming only the EMA lookback as warm-up, ignoring the seed's memory."""
 
     name = "forgetful_ema"

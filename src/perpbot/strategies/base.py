@@ -74,6 +74,7 @@ class Strategy(ABC):
             if not pname.isidentifier():
                 raise StrategyError(f"{cls.name}: parameter names must be identifiers, was {pname!r}")
             param.validate(cls.name, pname, param.default)
+        cls.check_params(cls.validate_params({}))  # the defaults must satisfy the cross-parameter rules too
 
     def __init__(self, **params: Any) -> None:
         self._values: dict[str, ParamValue] = self.validate_params(params)
@@ -193,7 +194,7 @@ class Strategy(ABC):
         """The signal frame for `candles` (closed candles, columns ts/open/high/low/close/volume)."""
 
     @staticmethod
-    def columns(candles: pd.DataFrame) -> tuple[Array, Array, Array, Array, Array]:
+    def ohlcv(candles: pd.DataFrame) -> tuple[Array, Array, Array, Array, Array]:
         """open, high, low, close, volume as float64 arrays (views when possible)."""
         try:
             return (

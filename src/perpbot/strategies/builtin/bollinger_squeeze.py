@@ -54,7 +54,7 @@ class BollingerSqueeze(Strategy):
         return self._warmup
 
     def compute(self, candles: pd.DataFrame) -> SignalFrame:
-        _, high, low, close, _ = self.columns(candles)
+        _, high, low, close, _ = self.ohlcv(candles)
         band_hi, middle, band_lo = bbands(close, self._period, self._nbdev)
         with np.errstate(divide="ignore", invalid="ignore"):
             width = (band_hi - band_lo) / middle

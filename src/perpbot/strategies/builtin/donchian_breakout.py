@@ -55,7 +55,7 @@ class DonchianBreakout(Strategy):
         return self._warmup
 
     def compute(self, candles: pd.DataFrame) -> SignalFrame:
-        _, high, low, close, _ = self.columns(candles)
+        _, high, low, close, _ = self.ohlcv(candles)
         entry_hi = lag(rolling_max(high, self._entry), 1)
         entry_lo = lag(rolling_min(low, self._entry), 1)
         exit_hi = lag(rolling_max(high, self._exit), 1)

@@ -47,7 +47,7 @@ class EmaCross(Strategy):
         return self._warmup
 
     def compute(self, candles: pd.DataFrame) -> SignalFrame:
-        _, high, low, close, _ = self.columns(candles)
+        _, high, low, close, _ = self.ohlcv(candles)
         # +1 / -1 written over the fast EMA's buffer: one fewer 8-byte-per-row array to allocate.
         signal = ema(close, self._fast)
         above = signal > ema(close, self._slow)

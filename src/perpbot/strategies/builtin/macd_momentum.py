@@ -61,7 +61,7 @@ class MacdMomentum(Strategy):
         return self._warmup
 
     def compute(self, candles: pd.DataFrame) -> SignalFrame:
-        _, high, low, close, _ = self.columns(candles)
+        _, high, low, close, _ = self.ohlcv(candles)
         _, _, hist = macd(close, self._fast, self._slow, self._signal)
         change = roc(close, self._roc_period)
         vol = atr(high, low, close, self._atr_period)

@@ -60,7 +60,7 @@ class RsiReversion(Strategy):
         return self._warmup
 
     def compute(self, candles: pd.DataFrame) -> SignalFrame:
-        _, high, low, close, _ = self.columns(candles)
+        _, high, low, close, _ = self.ohlcv(candles)
         level = rsi(close, self._rsi_period)
         band_hi, middle, band_lo = bbands(close, self._bb_period, self._bb_std)
         long = level < self._lower
