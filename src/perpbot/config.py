@@ -158,6 +158,12 @@ class PerpbotConfig(_Frozen):
         names = [s.symbol for s in self.symbols]
         if len(set(names)) != len(names):
             raise ValueError(f"symbols: each symbol may appear once, got {names}")
+        for sym in self.symbols:
+            if float(sym.leverage) > self.risk.max_leverage:
+                raise ValueError(
+                    f"symbols.{sym.symbol}.leverage {sym.leverage} is above risk.max_leverage "
+                    f"{self.risk.max_leverage}; the exchange would trade at the higher one"
+                )
         keys = [s.key for s in self.strategies]
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         if dupes:

@@ -50,6 +50,8 @@ def test_import_infers_from_name_and_loads_back(store: CandleStore, tmp_path: Pa
     assert result.path == store.root / "candles" / "BTCUSDT" / "15m.parquet"
     assert not result.generated
     pd.testing.assert_frame_equal(store.load_candles("BTCUSDT", "15m"), candles())
+    assert str(result) == ("BTCUSDT 15m candles: 400 rows read, 400 new, 400 stored "
+                           "(2024-01-01T00:00:00Z .. 2024-01-05T03:45:00Z)")
     [entry] = store.list()
     assert (entry.kind, entry.symbol, entry.timeframe, entry.rows) == (DataKind.CANDLES, "BTCUSDT", "15m", 400)
     assert (entry.first_ts, entry.last_ts) == (T0, T0 + 399 * Q)

@@ -432,3 +432,19 @@ def test_assess_does_not_change_the_manager() -> None:
 def test_default_config() -> None:
     assert RiskManager().config == RiskConfig()
     assert isinstance(RiskManager().size_factor, Decimal)
+
+
+def test_numpy_floats_in_the_intent() -> None:
+    # Strategies compute distances with numpy; np.float64's repr is "np.float64(...)" in numpy 2.
+    decision = RiskManager().assess(
+        intent(price=np.float64(50_000.0), stop=np.float64(500.0), take_profit=np.float64(1_000.0)), Book(), T0
+    )
+    assert decision.approved
+    assert decision.qty == D("0.200")
+    assert decision.take_profit_price == D("51000.0")
+
+
+def test_floors_for_a_vectorised_backtest() -> None:
+    manager = RiskManager(RiskConfig(max_daily_loss_pct=5, max_drawdown_pct=20))
+    assert manager.daily_floor(10_000.0) == pytest.approx(9_500.0)
+    assert manager.drawdown_floor(12_000.0) == pytest.approx(9_600.0)

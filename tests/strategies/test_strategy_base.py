@@ -73,6 +73,15 @@ def test_nan_or_out_of_range_signal_after_warmup_is_a_strategy_error() -> None:
     assert Echo(mode="nan", warm=49).compute(candles)["signal"].iloc[47] == 0.0
 
 
+def test_read_only_inputs_are_copied_not_written() -> None:
+    candles = make_candles(30)
+    close = candles["close"].to_numpy()  # a read-only view under copy-on-write
+    before = candles.copy()
+    out = Echo(warm=10).signal_frame(candles, np.zeros(30), close)
+    assert out["stop_distance"].isna().sum() == 9
+    pd.testing.assert_frame_equal(candles, before)
+
+
 def test_shape_mismatch_is_reported() -> None:
     strategy = Echo()
     with pytest.raises(StrategyError, match="one value per candle"):

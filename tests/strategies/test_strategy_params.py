@@ -307,3 +307,10 @@ def test_builtin_warmup_follows_its_parameters(name: str) -> None:
     }
     strategy.set_parameters(**longer)
     assert strategy.warmup > before
+
+
+def test_defaults_breaking_a_cross_parameter_rule_fail_at_class_definition() -> None:
+    with pytest.raises(StrategyError, match="demo: fast must be below slow, was fast=50, slow=30"):
+
+        class BadDefaults(Demo):
+            params: ClassVar[dict[str, Param]] = {**Demo.params, "fast": Param(int, 50, min=2, max=500)}

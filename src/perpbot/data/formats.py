@@ -106,7 +106,7 @@ def _csv_header(path: Path, fmt: FileFormat) -> list[str]:
     opener = gzip.open if fmt is FileFormat.CSV_GZ else open
     with opener(path, "rt", encoding="utf-8", newline="") as handle:
         line = handle.readline()
-    return [c.strip() for c in line.rstrip("\r\n").split(",")] if line.strip() else []
+    return [c.lstrip("\ufeff") for c in line.rstrip("\r\n").split(",")] if line.strip() else []
 
 
 def _convert_options(types: dict[str, object]) -> pa_csv.ConvertOptions:
@@ -128,8 +128,8 @@ def read_table(path: Path) -> pd.DataFrame:
         if not header:
             raise DataError(f"{path}: the file is empty; expected a CSV header line")
         # Date-time text stays text, so its parsing (and any time-zone assumption) is ours to report.
-        types = {c: _FAST_TYPES.get(c.lower(), pa.string()) for c in header
-                 if c.lower() in _FAST_TYPES or c.lower() in _TIME_ALIASES}
+        types = {c: _FAST_TYPES.get(_clean_name(c), pa.string()) for c in header
+                 if _clean_name(c) in _FAST_TYPES or _clean_name(c) in _TIME_ALIASES}
         try:
             table = pa_csv.read_csv(path, convert_options=_convert_options(types))
         except pa.ArrowInvalid as exc:
@@ -147,10 +147,13 @@ def read_table(path: Path) -> pd.DataFrame:
                         f"{type(exc).__name__}: {exc}") from exc
 
 
-def _rename(raw: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, str, list[str]]:
+def _clean_name(name: object) -> str:
+    return str(name).lstrip("\ufeff").strip().lower()
+
+
+def _rename(raw: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, str]:
     """Lower-cased columns with `ts`/`rate` aliases resolved; returns the original time column name."""
-    frame = raw.rename(columns={c: str(c).strip().lower() for c in raw.columns})
-    notes: list[str] = []
+    frame = raw.rename(columns={c: _clean_name(c) for c in raw.columns})
     time_col = next((c for c in _TIME_ALIASES if c in frame.columns), None)
     if time_col is None:
         raise DataError(f"{path}: no time column; expected one of {', '.join(_TIME_ALIASES)}, "
@@ -159,12 +162,12 @@ def _rename(raw: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, str, list[str]
     renames = {time_col: "ts"}
     if rate_col is not None:
         renames[rate_col] = "rate"
-    return frame.rename(columns=renames), time_col, notes
+    return frame.rename(columns=renames), time_col
 
 
 def detect_kind(columns: list[str], path: Path) -> DataKind:
     """Candles when open/high/low/close are present, funding when a rate column is, else an error."""
-    cols = {str(c).strip().lower() for c in columns}
+    cols = {_clean_name(c) for c in columns}
     if {"open", "high", "low", "close"} <= cols:
         return DataKind.CANDLES
     if cols & set(_RATE_ALIASES):
@@ -256,9 +259,8 @@ def read_data_file(path: Path | str, *, symbol: str | None = None, timeframe: st
     if named is not None and named.kind is not detected:
         raise DataError(f"{path}: the file name says {named.kind.value} but the columns are {detected.value} "
                         f"({', '.join(map(str, raw.columns))})")
-    frame, time_col, notes = _rename(raw, path)
-    ts, time_notes = _time_to_ms(frame["ts"], time_col, path)
-    notes.extend(time_notes)
+    frame, time_col = _rename(raw, path)
+    ts, notes = _time_to_ms(frame["ts"], time_col, path)
     frame = frame.assign(ts=ts.to_numpy())
     symbol = (symbol or (named.symbol if named else "")).upper()
     if not symbol:

@@ -18,6 +18,7 @@ from perpbot.data.frames import describe_ts, empty_funding, select_window, windo
 from perpbot.data.resample import finer_timeframes, resample_candles
 from perpbot.data.store import CandleStore, check_symbol
 from perpbot.errors import DataError
+from perpbot.model.timeframe import timeframe_ms
 
 
 @runtime_checkable
@@ -110,7 +111,7 @@ class DirectorySource:
             by_symbol.setdefault(symbol, []).append(tf)
         if not by_symbol:
             return f"{self.path} holds no bybit_linear_<SYMBOL>_<tf> candle files"
-        listed = "; ".join(f"{s} {', '.join(tfs)}" for s, tfs in sorted(by_symbol.items()))
+        listed = "; ".join(f"{s} {', '.join(sorted(tfs, key=timeframe_ms))}" for s, tfs in sorted(by_symbol.items()))
         return f"{self.path} has {listed}"
 
     def _series(self, symbol: str, timeframe: str) -> pd.DataFrame:

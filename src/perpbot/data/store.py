@@ -74,6 +74,14 @@ class ImportResult:
     generated: bool
     notes: tuple[str, ...] = ()
 
+    def __str__(self) -> str:
+        what = f"{self.symbol} {self.timeframe} candles" if self.timeframe else f"{self.symbol} funding"
+        text = (f"{what}: {self.rows_read} rows read, {self.rows_added} new, {self.rows_total} stored "
+                f"({iso_utc(self.first_ts)} .. {iso_utc(self.last_ts)})")
+        if self.generated:
+            text += " [GENERATED sample]"
+        return text + "".join(f"; {note}" for note in self.notes)
+
 
 def check_symbol(symbol: str) -> str:
     """Upper-cased symbol; refused unless it is letters and digits, since it becomes a path."""

@@ -9,9 +9,17 @@ _EIGHT_PLACES = Decimal("0.00000001")
 
 def fmt(value: Decimal | float) -> str:
     """At most 8 decimal places, trailing zeros dropped: 0.2000 -> "0.2", 19700.000 -> "19700"."""
-    number = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    number = value if isinstance(value, Decimal) else decimal_of(value)
     try:
         text = format(number.quantize(_EIGHT_PLACES), "f")
     except InvalidOperation:  # not finite, or too many digits to quantise: show it as it is
         text = format(number, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def decimal_of(value: float) -> Decimal:
+    """A float as the Decimal of its shortest repr (50000.0 -> Decimal('50000.0'), not the binary expansion).
+
+    `float()` first, so a numpy float64 (whose repr is "np.float64(...)" in numpy 2) converts as well.
+    """
+    return Decimal(repr(float(value)))

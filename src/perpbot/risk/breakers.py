@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from perpbot.risk._format import fmt
+from perpbot.risk._format import decimal_of, fmt
 
 DAY_MS = 86_400_000
 DAILY_LOSS = "daily_loss"
@@ -87,8 +87,8 @@ class CircuitBreakers:
         self._max_daily_loss_pct = max_daily_loss_pct
         self._max_drawdown_pct = max_drawdown_pct
         # Fractions of the reference equity that must be kept, exact and as floats for vectorised search.
-        self._daily_keep = 1 - Decimal(repr(max_daily_loss_pct)) / 100
-        self._drawdown_keep = 1 - Decimal(repr(max_drawdown_pct)) / 100
+        self._daily_keep = 1 - decimal_of(max_daily_loss_pct) / 100
+        self._drawdown_keep = 1 - decimal_of(max_drawdown_pct) / 100
         self._daily_keep_f = float(self._daily_keep)
         self._drawdown_keep_f = float(self._drawdown_keep)
         self._day: int | None = None

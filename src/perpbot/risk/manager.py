@@ -32,7 +32,7 @@ import numpy as np
 
 from perpbot.model import Instrument, Intent, RiskDecision
 from perpbot.model.trading import RiskCheck
-from perpbot.risk._format import fmt
+from perpbot.risk._format import decimal_of, fmt
 from perpbot.risk.breakers import BreakerEvent, CircuitBreakers, iso_utc
 from perpbot.risk.config import RiskConfig
 from perpbot.risk.correlation import check_pair
@@ -58,7 +58,7 @@ STATE_VERSION = 1
 
 def _pct(value: float) -> Decimal:
     """A config percentage as an exact fraction: 1.0 -> 0.01."""
-    return Decimal(repr(value)) / _HUNDRED
+    return decimal_of(value) / _HUNDRED
 
 
 class RiskManager:
@@ -98,7 +98,7 @@ class RiskManager:
         self._fixed_notional = cfg.fixed_notional
         self._equity_fraction = _pct(cfg.equity_fraction_pct) if cfg.equity_fraction_pct is not None else None
         self._max_margin_fraction = _pct(cfg.max_position_size_pct)
-        max_leverage = Decimal(repr(cfg.max_leverage))
+        max_leverage = decimal_of(cfg.max_leverage)
         self._max_leverage = max_leverage.to_integral_value() if max_leverage % 1 == 0 else max_leverage  # 10, not 10.0
         self._default_stop_fraction = _pct(cfg.default_stop_pct)
         self._buffer_fraction = _pct(cfg.liquidation_buffer_pct)
@@ -160,13 +160,13 @@ class RiskManager:
         ref = intent.reference_price
         if not (math.isfinite(ref) and ref > 0):
             return _reject(checks, "price", f"{symbol}: reference price must be a positive finite number, was {ref}")
-        entry = Decimal(repr(ref))
+        entry = decimal_of(ref)
         instrument = portfolio.instrument(symbol)
 
         # Stop: from the intent, else the default percentage; on the tick, rounded toward entry.
         raw_distance = intent.stop_distance
         if raw_distance is not None and math.isfinite(raw_distance) and raw_distance > 0:
-            distance = Decimal(repr(raw_distance))
+            distance = decimal_of(raw_distance)
             source = "intent"
         else:
             distance = entry * self._default_stop_fraction
@@ -332,6 +332,14 @@ class RiskManager:
     def size_factor(self) -> Decimal:
         return self.streak.factor
 
+    def daily_floor(self, day_start_equity: float | Decimal) -> float:
+        """Equity below this trips the daily-loss breaker; for a vectorised first-breach search."""
+        return self.breakers.daily_floor(day_start_equity)
+
+    def drawdown_floor(self, peak: float | Decimal) -> float:
+        """Equity below this trips the drawdown breaker; for a vectorised first-breach search."""
+        return self.breakers.drawdown_floor(peak)
+
     def halt(self, ts: int, reason: str) -> BreakerEvent:
         """Latch a halt for an engine reason (e.g. reconciliation found something it cannot explain)."""
         return self.breakers.halt(ts, reason)
@@ -366,7 +374,7 @@ def _take_profit(instrument: Instrument, entry: Decimal, raw: float | None, long
         return None, ""
     if not (math.isfinite(raw) and raw > 0):
         return None, f"; take-profit distance {raw} ignored"
-    price = take_profit_price(instrument, entry, Decimal(repr(raw)), long=long)
+    price = take_profit_price(instrument, entry, decimal_of(raw), long=long)
     if price <= 0 or (price <= entry if long else price >= entry):
         return None, f"; take-profit distance {raw} gives no usable price ({price!s}), ignored"
     return price, f"; take-profit {price!s}"

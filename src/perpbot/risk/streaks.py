@@ -10,6 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from perpbot.risk._format import decimal_of
+
 _ONE = Decimal(1)
 
 
@@ -26,9 +28,9 @@ class LossStreak:
             if not 0 < value <= 1:
                 raise ValueError(f"{name} must be in (0, 1], was {value}")
         self._start = start
-        self._shrink = Decimal(repr(factor))
-        self._min_factor = Decimal(repr(min_factor))
-        self._recovery_step = Decimal(repr(recovery_step))
+        self._shrink = decimal_of(factor)
+        self._min_factor = decimal_of(min_factor)
+        self._recovery_step = decimal_of(recovery_step)
         self._losses = 0
         self._factor = _ONE
 

@@ -44,6 +44,11 @@ LIVE_WINDOW = 500
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
+def _owned(values: npt.NDArray[np.floating[Any]]) -> Array:
+    out = as_f64(values)
+    return out if out.flags.writeable else out.copy()
+
+
 class Strategy(ABC):
     """Base of every strategy: declare `name`, `description`, `params`; implement `warmup` and `compute`.
 
@@ -74,7 +79,7 @@ class Strategy(ABC):
             if not pname.isidentifier():
                 raise StrategyError(f"{cls.name}: parameter names must be identifiers, was {pname!r}")
             param.validate(cls.name, pname, param.default)
-        cls.check_params(cls.validate_params({}))  # the defaults must satisfy the cross-parameter rules too
+        cls.validate_params({})  # the defaults together must satisfy the cross-parameter rules too
 
     def __init__(self, **params: Any) -> None:
         self._values: dict[str, ParamValue] = self.validate_params(params)
@@ -218,13 +223,14 @@ class Strategy(ABC):
     ) -> SignalFrame:
         """Assemble the output frame: rows before the warm-up get signal 0 and no stop/target.
 
-        Takes ownership of the arrays (they may be modified in place). Raises StrategyError when a
-        signal after the warm-up is NaN or outside [-1, 1]: that is a bug, not a view.
+        Takes ownership of writable arrays (they may be modified in place); read-only ones, such as
+        a candle column's view, are copied. Raises StrategyError when a signal after the warm-up is
+        NaN or outside [-1, 1]: that is a bug, not a view.
         """
         n = len(candles)
-        sig = as_f64(signal)
-        stop = as_f64(stop_distance)
-        tp = np.full(n, np.nan) if take_profit_distance is None else as_f64(take_profit_distance)
+        sig = _owned(signal)
+        stop = _owned(stop_distance)
+        tp = np.full(n, np.nan) if take_profit_distance is None else _owned(take_profit_distance)
         if not (sig.shape == stop.shape == tp.shape == (n,)):
             raise self.error(
                 f"compute must return one value per candle ({n}), got signal {sig.shape}, "

@@ -114,13 +114,21 @@ class StrategyRegistry:
         """Everything the CLI shows about a strategy: origin, description, docstring, parameter schema."""
         entry = self._entry(name)
         cls = entry.cls
+        try:
+            warmup = cls().warmup
+        except StrategyError:
+            raise
+        except Exception as exc:
+            raise StrategyError(
+                f"strategy {name!r} from {entry.origin} fails with its defaults: {type(exc).__name__}: {exc}"
+            ) from exc
         return {
             "name": cls.name,
             "description": cls.description,
             "doc": inspect.getdoc(cls) or "",
             "origin": entry.origin,
             "kind": entry.kind,
-            "warmup": cls().warmup,
+            "warmup": warmup,
             "schema": cls.schema(),
         }
 

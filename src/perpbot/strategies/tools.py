@@ -33,18 +33,21 @@ def hold_state(
     if max_hold < 1:
         raise ValueError(f"max_hold must be >= 1, was {max_hold}")
     n = long_entry.size
-    idx = np.arange(n)
-    both = long_entry & short_entry
-    entry = long_entry | short_entry
-    last_entry = np.maximum.accumulate(np.where(entry, idx, -1))
-    has_entry = last_entry >= 0
-    safe = np.where(has_entry, last_entry, 0)
-    side = np.where(long_entry[safe] & ~both[safe], 1.0, np.where(short_entry[safe] & ~both[safe], -1.0, 0.0))
-    last_long_exit = np.maximum.accumulate(np.where(long_exit, idx, -1))
-    last_short_exit = np.maximum.accumulate(np.where(short_exit, idx, -1))
-    alive = has_entry & (idx - last_entry < max_hold)
-    exited = np.where(side > 0, last_long_exit > last_entry, last_short_exit > last_entry)
-    return np.where(alive & ~exited, side, 0.0)
+    idx: npt.NDArray[np.signedinteger[Any]] = np.arange(n, dtype=np.int32 if n < 2**31 - 1 else np.int64)
+
+    def last_true(mask: BoolArray) -> npt.NDArray[np.signedinteger[Any]]:
+        """Index of the most recent True at or before each row, -1 before the first."""
+        out = np.where(mask, idx, -1)
+        np.maximum.accumulate(out, out=out)
+        return out
+
+    # +1 long entry, -1 short entry, 0 none or both (both cancel: the row still ends any earlier trade)
+    wanted = long_entry.astype(np.int8) - short_entry.astype(np.int8)
+    last_entry = last_true(long_entry | short_entry)
+    side = wanted[np.maximum(last_entry, 0)]
+    alive = (last_entry >= 0) & (idx - last_entry < max_hold)
+    exited = np.where(side > 0, last_true(long_exit) > last_entry, last_true(short_exit) > last_entry)
+    return np.where(alive & ~exited, side, 0).astype(np.float64)
 
 
 def quantize(values: npt.NDArray[np.floating[Any]], step: float = 0.01) -> Array:
