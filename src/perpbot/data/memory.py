@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
+from perpbot.data.frames import empty_funding, select_window
 from perpbot.errors import DataError
-
-_FUNDING_EMPTY = pd.DataFrame({"ts": np.empty(0, dtype=np.int64), "rate": np.empty(0, dtype=np.float64)})
 
 
 class InMemorySource:
@@ -25,20 +23,11 @@ class InMemorySource:
         if frame is None:
             have = ", ".join(f"{s} {t}" for s, t in sorted(self._candles)) or "nothing"
             raise DataError(f"no {symbol} {timeframe} candles in memory (have: {have})")
-        return _window(frame, start_ms, end_ms)
+        return select_window(frame, start_ms, end_ms)
 
     def funding(self, symbol: str, start_ms: int | None = None, end_ms: int | None = None) -> pd.DataFrame:
         frame = self._funding.get(symbol)
-        return _FUNDING_EMPTY.copy() if frame is None else _window(frame, start_ms, end_ms)
+        return empty_funding() if frame is None else select_window(frame, start_ms, end_ms)
 
     def describe(self, symbol: str, timeframe: str) -> str:
         return self._label
-
-
-def _window(frame: pd.DataFrame, start_ms: int | None, end_ms: int | None) -> pd.DataFrame:
-    if start_ms is None and end_ms is None:
-        return frame
-    ts = frame["ts"].to_numpy()
-    lo = 0 if start_ms is None else int(np.searchsorted(ts, start_ms, side="left"))
-    hi = len(ts) if end_ms is None else int(np.searchsorted(ts, end_ms, side="left"))
-    return frame.iloc[lo:hi].reset_index(drop=True)

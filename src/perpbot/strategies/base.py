@@ -30,7 +30,10 @@ from perpbot.model import Signal
 from perpbot.model.timeframe import timeframe_ms
 from perpbot.strategies.params import Param, ParamValue
 
-__all__ = ["CANDLE_COLUMNS", "LIVE_WINDOW", "SIGNAL_COLUMNS", "Param", "ParamValue", "SignalFrame", "Strategy"]
+__all__ = [
+    "CANDLE_COLUMNS", "LIVE_WINDOW", "SIGNAL_COLUMNS", "Param", "ParamValue", "SignalFrame", "Strategy",
+    "require_below",
+]
 
 SignalFrame = pd.DataFrame
 """A DataFrame with float64 columns `signal`, `stop_distance`, `take_profit_distance`, on the input's index."""
@@ -283,3 +286,9 @@ class Strategy(ABC):
             stop_distance=stop if np.isfinite(stop) and stop > 0 else None,
             take_profit_distance=target if np.isfinite(target) and target > 0 else None,
         )
+
+
+def require_below(strategy: type[Strategy], values: Mapping[str, ParamValue], low: str, high: str) -> None:
+    """The cross-parameter rule `low < high` (e.g. fast < slow), with a message naming both values."""
+    if int(values[low]) >= int(values[high]):
+        raise strategy.error(f"{low} must be below {high}, was {low}={values[low]}, {high}={values[high]}")

@@ -10,7 +10,7 @@ import pandas as pd
 
 from perpbot.indicators.ta import atr, macd, roc
 from perpbot.indicators.warmup import atr_warmup, macd_warmup, roc_warmup
-from perpbot.strategies.base import Param, ParamValue, SignalFrame, Strategy
+from perpbot.strategies.base import Param, ParamValue, SignalFrame, Strategy, require_below
 from perpbot.strategies.tools import quantize
 
 
@@ -39,8 +39,7 @@ class MacdMomentum(Strategy):
 
     @classmethod
     def check_params(cls, values: Mapping[str, ParamValue]) -> None:
-        if int(values["fast"]) >= int(values["slow"]):
-            raise cls.error(f"fast must be below slow, was fast={values['fast']}, slow={values['slow']}")
+        require_below(cls, values, "fast", "slow")
 
     def setup(self) -> None:
         self._fast = self.int_param("fast")
