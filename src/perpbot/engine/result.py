@@ -12,7 +12,7 @@ import numpy as np
 from perpbot.engine.decisions import Decision
 from perpbot.engine.prepare import SeriesInfo
 from perpbot.execution.ledger import Ledger
-from perpbot.model import Fill, FundingPayment, Trade
+from perpbot.model import Fill, FundingPayment, Order, Trade
 
 
 @dataclass(slots=True)
@@ -37,6 +37,7 @@ class BacktestResult:
     breakdowns: dict[str, list[dict[str, Any]]]
     venue_stats: dict[str, int]
     open_positions: dict[str, str] = field(default_factory=dict)
+    orders: list[Order] = field(default_factory=list)  # every order with its status history
     bars_visited: int = 0
 
     @property

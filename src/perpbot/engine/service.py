@@ -67,7 +67,7 @@ def run_backtest(config: PerpbotConfig, source: MarketDataSource, *, registry: S
         ts=np.asarray(close_ts), equity=out.equity, exposure=out.exposure, trades=node.trades,
         decisions=node.decisions, fills=node.fills, funding=node.funding, ledger=node.ledger,
         metrics=report.to_dict(), breakdowns=breakdowns, venue_stats=venue_stats,
-        open_positions=open_positions, bars_visited=out.bars_visited,
+        open_positions=open_positions, bars_visited=out.bars_visited, orders=list(node.orders.orders()),
     )
 
 

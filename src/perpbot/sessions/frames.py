@@ -1,0 +1,139 @@
+"""A run as plain tables: the one shape that the store writes, exports emit and reports read.
+
+Money and quantities are kept as exact decimal text (never floats) so that a table written to a
+database, exported to CSV and read back gives the very same numbers. Timestamps are epoch
+milliseconds (UTC). Nested details (signals, weights, risk checks) are canonical JSON text.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from perpbot.engine.decisions import Decision
+from perpbot.model import Fill, FundingPayment, Order, Trade
+
+if TYPE_CHECKING:
+    from perpbot.engine.result import BacktestResult
+
+TRADE_COLUMNS = ("trade_no", "symbol", "side", "qty", "entry_price", "exit_price", "entry_ts", "exit_ts",
+                 "gross_pnl", "fees", "funding", "net_pnl", "exit_reason", "strategies", "regime")
+ORDER_COLUMNS = ("client_id", "symbol", "side", "order_type", "qty", "price", "trigger_price", "reduce_only",
+                 "time_in_force", "tag", "stop_loss", "take_profit", "created_ts", "status", "filled_qty",
+                 "avg_price", "fees", "reason")
+ORDER_EVENT_COLUMNS = ("client_id", "seq", "ts", "status", "reason")
+FILL_COLUMNS = ("exec_id", "client_id", "symbol", "side", "qty", "price", "fee", "role", "ts")
+FUNDING_COLUMNS = ("symbol", "ts", "rate", "mark_price", "position_qty", "amount")
+DECISION_COLUMNS = ("seq", "ts", "symbol", "action", "direction", "strength", "score", "regime",
+                    "reference_price", "stop_distance", "signals", "weights", "approved", "qty", "stop_price",
+                    "take_profit_price", "leverage", "reasons", "checks", "client_ids", "note")
+EQUITY_COLUMNS = ("ts", "equity", "exposed")
+
+
+@dataclass(slots=True)
+class SessionFrames:
+    """Every table of one run. Columns are fixed by the *_COLUMNS tuples above, in that order."""
+
+    trades: pd.DataFrame
+    orders: pd.DataFrame
+    order_events: pd.DataFrame
+    fills: pd.DataFrame
+    funding: pd.DataFrame
+    decisions: pd.DataFrame
+    equity: pd.DataFrame  # full resolution from a result; possibly downsampled when read from a store
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"trades": self.trades, "orders": self.orders, "order_events": self.order_events,
+                "fills": self.fills, "funding": self.funding, "decisions": self.decisions,
+                "equity": self.equity}
+
+
+def frames_from_result(result: BacktestResult) -> SessionFrames:
+    """The tables of an in-memory backtest result."""
+    equity = pd.DataFrame({"ts": pd.array(result.ts, dtype="int64"),
+                           "equity": pd.array(result.equity, dtype="float64"),
+                           "exposed": pd.array(result.exposure, dtype="bool")}, columns=list(EQUITY_COLUMNS))
+    return SessionFrames(
+        trades=_frame([trade_row(i, t) for i, t in enumerate(result.trades, start=1)], TRADE_COLUMNS),
+        orders=_frame([order_row(o) for o in result.orders], ORDER_COLUMNS),
+        order_events=_frame([row for o in result.orders for row in order_event_rows(o)], ORDER_EVENT_COLUMNS),
+        fills=_frame([fill_row(f) for f in result.fills], FILL_COLUMNS),
+        funding=_frame([funding_row(p) for p in result.funding], FUNDING_COLUMNS),
+        decisions=_frame([decision_row(d) for d in result.decisions], DECISION_COLUMNS),
+        equity=equity,
+    )
+
+
+def _frame(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=list(columns))
+
+
+def money(value: Decimal | None) -> str | None:
+    """Exact decimal text; None stays None."""
+    return None if value is None else str(value)
+
+
+def canonical_json(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str, allow_nan=False)
+
+
+def trade_row(trade_no: int, t: Trade) -> dict[str, Any]:
+    return {"trade_no": trade_no, "symbol": t.symbol, "side": t.side.value, "qty": money(t.qty),
+            "entry_price": money(t.entry_price), "exit_price": money(t.exit_price), "entry_ts": t.entry_ts,
+            "exit_ts": t.exit_ts, "gross_pnl": money(t.gross_pnl), "fees": money(t.fees),
+            "funding": money(t.funding), "net_pnl": money(t.net_pnl), "exit_reason": t.exit_reason.value,
+            "strategies": ",".join(t.strategies), "regime": t.regime}
+
+
+def order_row(o: Order) -> dict[str, Any]:
+    r = o.request
+    return {"client_id": r.client_id, "symbol": r.symbol, "side": r.side.value, "order_type": r.order_type.value,
+            "qty": money(r.qty), "price": money(r.price), "trigger_price": money(r.trigger_price),
+            "reduce_only": r.reduce_only, "time_in_force": r.time_in_force.value, "tag": r.tag,
+            "stop_loss": money(r.stop_loss), "take_profit": money(r.take_profit), "created_ts": o.created_ts,
+            "status": o.status.value, "filled_qty": money(o.filled_qty), "avg_price": money(o.avg_price),
+            "fees": money(o.fees), "reason": o.reason}
+
+
+def order_event_rows(o: Order) -> list[dict[str, Any]]:
+    return [{"client_id": o.client_id, "seq": i, "ts": ts, "status": status.value, "reason": reason}
+            for i, (ts, status, reason) in enumerate(o.history)]
+
+
+def fill_row(f: Fill) -> dict[str, Any]:
+    return {"exec_id": f.exec_id, "client_id": f.client_id, "symbol": f.symbol, "side": f.side.value,
+            "qty": money(f.qty), "price": money(f.price), "fee": money(f.fee), "role": f.role.value, "ts": f.ts}
+
+
+def funding_row(p: FundingPayment) -> dict[str, Any]:
+    return {"symbol": p.symbol, "ts": p.ts, "rate": money(p.rate), "mark_price": money(p.mark_price),
+            "position_qty": money(p.position_qty), "amount": money(p.amount)}
+
+
+def decision_row(d: Decision) -> dict[str, Any]:
+    intent, risk = d.intent, d.risk
+    return {
+        "seq": d.seq, "ts": d.ts, "symbol": d.symbol, "action": d.action.value,
+        "direction": int(intent.direction) if intent else None,
+        "strength": intent.strength if intent else None,
+        "score": intent.score if intent else None,
+        "regime": intent.regime if intent else "",
+        "reference_price": intent.reference_price if intent else None,
+        "stop_distance": intent.stop_distance if intent else None,
+        "signals": canonical_json([{"strategy": s.strategy, "timeframe": s.timeframe, "value": s.value,
+                                    "stop_distance": s.stop_distance} for s in intent.signals] if intent else []),
+        "weights": canonical_json(dict(intent.weights) if intent else {}),
+        "approved": risk.approved if risk else None,
+        "qty": money(risk.qty) if risk else None,
+        "stop_price": money(risk.stop_price) if risk else None,
+        "take_profit_price": money(risk.take_profit_price) if risk else None,
+        "leverage": money(risk.leverage) if risk else None,
+        "reasons": canonical_json(list(risk.reasons) if risk else []),
+        "checks": canonical_json([{"name": c.name, "passed": c.passed, "detail": c.detail}
+                                  for c in risk.checks] if risk else []),
+        "client_ids": ",".join(d.client_ids), "note": d.note,
+    }
