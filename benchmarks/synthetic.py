@@ -27,8 +27,13 @@ def _real_returns(shared: Path | None, symbol: str) -> np.ndarray | None:
 
 
 def synthetic_minutes(n: int, *, seed: int, shared: Path | None = None, symbol: str = "BTCUSDT",
-                      start_price: float = 60_000.0, start_ms: int = YEAR_START_MS) -> pd.DataFrame:
-    """`n` one-minute candles in perpbot's layout, deterministic in (`n`, `seed`, source returns)."""
+                      start_price: float = 60_000.0, start_ms: int = YEAR_START_MS,
+                      decimals: int = 1) -> pd.DataFrame:
+    """`n` one-minute candles in perpbot's layout, deterministic in (`n`, `seed`, source returns).
+
+    Prices are rounded to `decimals` places: pass the instrument's tick (0.1 for BTCUSDT, 0.00001 for
+    DOGEUSDT) so a cheap coin's candles are not flattened to a few ticks.
+    """
     rng = np.random.default_rng(seed)
     real = _real_returns(shared, symbol)
     if real is not None and len(real) > 1440:
@@ -42,10 +47,10 @@ def synthetic_minutes(n: int, *, seed: int, shared: Path | None = None, symbol: 
     close = start_price * np.exp(np.cumsum(returns))
     open_ = np.concatenate([[start_price], close[:-1]])
     wick = np.abs(rng.normal(0, 0.0003, n)) * close
-    high = np.round(np.maximum(open_, close) + wick, 1)
-    low = np.round(np.minimum(open_, close) - wick, 1)
-    open_ = np.round(open_, 1)
-    close = np.round(close, 1)
+    high = np.round(np.maximum(open_, close) + wick, decimals)
+    low = np.round(np.minimum(open_, close) - wick, decimals)
+    open_ = np.round(open_, decimals)
+    close = np.round(close, decimals)
     high = np.maximum.reduce([high, open_, close])
     low = np.minimum.reduce([low, open_, close])
     volume = np.round(rng.gamma(2.0, 5.0, n), 3)

@@ -9,8 +9,10 @@ a test holds both to that.
 
 from __future__ import annotations
 
+import gc
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -97,6 +99,10 @@ class BacktestLoop:
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> LoopResult:
+        with _collector_paused():
+            return self._run()
+
+    def _run(self) -> LoopResult:
         ts = self.data.ts
         n = len(ts)
         if n < 2:
@@ -305,3 +311,22 @@ class BacktestLoop:
         equity = balance + (qty * closes - cost).sum(axis=1)
         exposure = (qty != 0).any(axis=1)
         return equity, exposure
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the loop.
+
+    The loop makes hundreds of thousands of small, acyclic objects (orders, fills, decisions) that all
+    live to the end of the run. The collector's full passes re-scan every one of them, so with it on
+    the cost of an order grew with the history behind it (measured: 640 us per fill on half a year,
+    1,170 us on the whole). Reference counting still frees everything acyclic at once, and the
+    collector resumes when the loop ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

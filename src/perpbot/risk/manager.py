@@ -295,6 +295,9 @@ class RiskManager:
         if not others:
             checks.append(RiskCheck("correlation", True, "no other open positions"))
             return None
+        if self._max_corr >= 1.0:  # no correlation can exceed 1: skip the measurement, it cannot fail
+            checks.append(RiskCheck("correlation", True, "max_correlation is 1: correlation is not limited"))
+            return None
         new_returns: np.ndarray = portfolio.returns(symbol, self._corr_lookback)
         notes: list[str] = []
         for pos in others:
