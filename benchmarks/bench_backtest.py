@@ -159,7 +159,18 @@ def one_job(tmp: Path) -> None:
     """Import, load one symbol from Parquet and run the job once, then print this process's peak RSS."""
     source = load(tmp, SYMBOLS[:1])
     run_once(source, SYMBOLS[:1], risk=True, funding=True)
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(_own_peak_mb())
+
+
+def _own_peak_mb() -> float:
+    """This process's own high-water RSS. getrusage's figure can carry the parent's peak across
+    fork and exec on Linux, which made a child look as big as the benchmark that started it."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def job_peak_mb(tmp: Path) -> float:
