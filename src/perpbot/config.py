@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from perpbot.errors import ConfigError
+from perpbot.execution.entry import ExecutionConfig
 from perpbot.model.instrument import REFERENCE_INSTRUMENTS, Instrument
 from perpbot.model.timeframe import TIMEFRAMES, timeframe_ms
 from perpbot.risk.config import RiskConfig
@@ -150,6 +151,7 @@ class PerpbotConfig(_Frozen):
     matrix: MatrixConfig | None = None
     risk: RiskConfig = RiskConfig()
     venue: SimVenueConfig = SimVenueConfig()
+    execution: ExecutionConfig = ExecutionConfig()
     backtest: BacktestConfig = BacktestConfig()
     data: DataConfig = DataConfig()
 

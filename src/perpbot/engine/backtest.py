@@ -21,6 +21,7 @@ import numpy as np
 from perpbot.engine.market import ArrayMarket
 from perpbot.engine.node import TradingNode
 from perpbot.engine.prepared import PreparedData, PreparedSymbol
+from perpbot.execution.entry import ExecutionConfig
 from perpbot.model import Direction, Intent, Signal
 from perpbot.risk.manager import RiskManager
 from perpbot.signals.codes import regime_name
@@ -55,7 +56,8 @@ class BacktestLoop:
     def __init__(self, data: PreparedData, *, risk: RiskManager, venue_config: SimVenueConfig,
                  starting_balance: Decimal, id_prefix: str, close_on_flat: bool = False,
                  close_at_end: bool = True, step_every_bar: bool = False,
-                 progress: Callable[[int, int], None] | None = None) -> None:
+                 progress: Callable[[int, int], None] | None = None,
+                 execution: ExecutionConfig | None = None) -> None:
         self.data = data
         self.risk = risk
         self.close_at_end = close_at_end
@@ -68,7 +70,7 @@ class BacktestLoop:
         self.node = TradingNode(
             venue=self.venue, instruments=instruments, leverage={s.symbol: s.leverage for s in self._syms},
             risk=risk, market=self.market, starting_balance=starting_balance, id_prefix=id_prefix,
-            close_on_flat=close_on_flat, start_ts=int(data.ts[0]) if len(data.ts) else 0,
+            close_on_flat=close_on_flat, start_ts=int(data.ts[0]) if len(data.ts) else 0, execution=execution,
         )
         self._close_on_flat = close_on_flat
         self._track = EquityTrack()

@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from perpbot.engine.decisions import Action, Decision
+from perpbot.execution.entry import ExecutionConfig, entry_limit_price
 from perpbot.execution.ledger import Ledger
 from perpbot.execution.orders import OrderJournal, OrderManager
 from perpbot.execution.positions import Position, PositionBook
@@ -25,9 +26,12 @@ from perpbot.model import (
     FundingPayment,
     Instrument,
     Intent,
+    Order,
     OrderStatus,
+    OrderType,
     RiskDecision,
     Side,
+    TimeInForce,
     Trade,
 )
 from perpbot.risk.manager import RiskManager
@@ -49,6 +53,8 @@ _EXIT_REASONS: dict[str, ExitReason] = {
 }
 
 _IN_FLIGHT = frozenset({OrderStatus.CREATED, OrderStatus.SUBMITTED, OrderStatus.UNKNOWN})
+_RESTING = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED})
+_OPENING_TAGS = frozenset({"entry", "reversal"})
 
 
 class MarketView(Protocol):
@@ -117,6 +123,7 @@ class TradingNode:
         close_on_flat: bool = False,
         journal: OrderJournal | None = None,
         start_ts: int = 0,
+        execution: ExecutionConfig | None = None,
     ) -> None:
         self.venue = venue
         self.instruments = dict(instruments)
@@ -124,6 +131,7 @@ class TradingNode:
         self.risk = risk
         self.market = market
         self.close_on_flat = close_on_flat
+        self.execution = execution or ExecutionConfig()
         self.orders = OrderManager(venue, id_prefix, journal=journal)
         self.positions = PositionBook()
         self.ledger = Ledger(starting_balance, start_ts)
@@ -158,12 +166,16 @@ class TradingNode:
     def on_intent(self, intent: Intent) -> Decision:
         """Decide what to do about one symbol's aggregated intent, and send the orders for it."""
         symbol, ts = intent.symbol, intent.ts
-        pos = self.positions.get(symbol)
-        held = Direction.FLAT if not pos.qty else (Direction.LONG if pos.qty > 0 else Direction.SHORT)
         in_flight = [o.client_id for o in self.orders.open_orders(symbol) if o.status in _IN_FLIGHT]
         if in_flight:
             return self._record(ts, symbol, Action.DEFERRED, intent, None, (),
                                 f"orders still in flight: {', '.join(in_flight)}")
+        unconfirmed = self._withdraw_resting_entries(symbol, ts)
+        if unconfirmed:
+            return self._record(ts, symbol, Action.DEFERRED, intent, None, (),
+                                f"cancel of the resting entry not yet confirmed: {', '.join(unconfirmed)}")
+        pos = self.positions.get(symbol)
+        held = Direction.FLAT if not pos.qty else (Direction.LONG if pos.qty > 0 else Direction.SHORT)
         if intent.direction is Direction.FLAT:
             if self.close_on_flat and held is not Direction.FLAT:
                 closing = self._close(symbol, ts, "exit")
@@ -176,20 +188,46 @@ class TradingNode:
         if held is Direction.FLAT:
             if not decision.approved:
                 return self._record(ts, symbol, Action.REJECTED, intent, decision, (), "; ".join(decision.reasons))
-            order = self.orders.submit(ts, symbol, side, decision.qty, stop_loss=decision.stop_price,
-                                       take_profit=decision.take_profit_price, tag="entry")
-            self._labels[order.client_id] = (_agreeing(intent), intent.regime)
+            order = self._open(ts, symbol, side, decision.qty, intent, decision, "entry")
             return self._record(ts, symbol, Action.ENTER, intent, decision, (order.client_id,))
         # A reversal: one order closes the old side and, if approved, opens the new one.
         if decision.approved:
-            order = self.orders.submit(ts, symbol, side, abs(pos.qty) + decision.qty,
-                                       stop_loss=decision.stop_price, take_profit=decision.take_profit_price,
-                                       tag="reversal")
-            self._labels[order.client_id] = (_agreeing(intent), intent.regime)
+            order = self._open(ts, symbol, side, abs(pos.qty) + decision.qty, intent, decision, "reversal")
             return self._record(ts, symbol, Action.REVERSE, intent, decision, (order.client_id,))
         client_id = self._close(symbol, ts, "reversal")
         return self._record(ts, symbol, Action.EXIT, intent, decision, (client_id,),
                             "closed; new side rejected: " + "; ".join(decision.reasons))
+
+    def _open(self, ts: int, symbol: str, side: Side, qty: Decimal, intent: Intent, decision: RiskDecision,
+              tag: str) -> Order:
+        """Send an entry or reversal in the configured style, with the risk manager's stop attached."""
+        style = self.execution
+        if style.entry_order == "limit":
+            price = entry_limit_price(self.instruments[symbol], side, Decimal(repr(intent.reference_price)),
+                                      style.limit_offset_bps)
+            order = self.orders.submit(
+                ts, symbol, side, qty, order_type=OrderType.LIMIT, price=price,
+                time_in_force=TimeInForce.POST_ONLY if style.post_only else TimeInForce.GTC,
+                stop_loss=decision.stop_price, take_profit=decision.take_profit_price, tag=tag,
+            )
+        else:
+            order = self.orders.submit(ts, symbol, side, qty, stop_loss=decision.stop_price,
+                                       take_profit=decision.take_profit_price, tag=tag)
+        self._labels[order.client_id] = (_agreeing(intent), intent.regime)
+        return order
+
+    def _withdraw_resting_entries(self, symbol: str, ts: int) -> list[str]:
+        """Cancel entry or reversal limits still resting from an earlier decision, so a new decision never
+        stacks a second one on top; returns those whose cancel the venue has not confirmed yet."""
+        resting = [o for o in self.orders.open_orders(symbol)
+                   if o.status in _RESTING and o.request.order_type is OrderType.LIMIT
+                   and o.request.tag in _OPENING_TAGS]
+        if not resting:
+            return []
+        for order in resting:
+            self.orders.cancel(order.client_id, ts)
+        self.process_events()
+        return [o.client_id for o in resting if o.status in _RESTING or o.status in _IN_FLIGHT]
 
     def on_equity(self, ts: int, equity: float | None = None) -> bool:
         """Show the risk manager the current equity; on a fresh breach close everything and return True."""

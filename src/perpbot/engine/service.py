@@ -44,7 +44,7 @@ def run_backtest(config: PerpbotConfig, source: MarketDataSource, *, registry: S
         data, risk=RiskManager(config.risk), venue_config=config.venue,
         starting_balance=config.account.starting_balance, id_prefix=f"pb{config.fingerprint()[:8]}-",
         close_on_flat=config.aggregation.close_on_flat, close_at_end=config.backtest.close_at_end,
-        step_every_bar=step_every_bar, progress=hooks.on_bar,
+        step_every_bar=step_every_bar, progress=hooks.on_bar, execution=config.execution,
     )
     out = loop.run()
     node = out.node

@@ -23,6 +23,9 @@ from perpbot.venues.events import (
     VenueEvent,
 )
 
+_CANCELLABLE = frozenset({OrderStatus.SUBMITTED, OrderStatus.UNKNOWN, OrderStatus.NEW, OrderStatus.UNTRIGGERED,
+                          OrderStatus.PARTIALLY_FILLED})
+
 
 class OrderJournal(Protocol):
     """Where orders are written before they are sent, so a crash can never lose one."""
@@ -128,8 +131,10 @@ class OrderManager:
         self._venue.cancel(client_id, order.request.symbol, ts)
 
     def cancel_all(self, symbol: str, ts: int) -> None:
+        """Cancel every order of `symbol` that may be live, including those sent but not yet acknowledged:
+        an emergency must not leave one resting because its acknowledgement was still on the way."""
         for order in self.open_orders(symbol):
-            if order.status in (OrderStatus.NEW, OrderStatus.UNTRIGGERED, OrderStatus.PARTIALLY_FILLED):
+            if order.status in _CANCELLABLE:
                 self._venue.cancel(order.client_id, symbol, ts)
 
     def amend(self, client_id: str, ts: int, *, qty: Decimal | None = None, price: Decimal | None = None,
