@@ -1,0 +1,112 @@
+"""Signals as the live runtime computes them: candle by candle, on bounded windows.
+
+The backtest computes every strategy once over the whole history; this computes the same values one
+closed candle at a time (the strategy parity tests prove the two agree), so paper and live trading run
+the same strategies, regimes and aggregation as a backtest of the same candles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from perpbot.config import PerpbotConfig
+from perpbot.engine.prepare import effective_matrix, execution_timeframe
+from perpbot.engine.windows import Candle, CandleWindow
+from perpbot.model import Intent, Signal
+from perpbot.model.timeframe import timeframe_ms
+from perpbot.signals.aggregate import SignalAggregator
+from perpbot.signals.codes import DEFAULT, regime_name
+from perpbot.signals.matrix import StrategyMatrix, StrategyWeight
+from perpbot.signals.regime import RegimeClassifier
+from perpbot.strategies.base import Strategy
+from perpbot.strategies.registry import StrategyRegistry
+
+# Regime candles kept: the backtest classifies from a 500-candle pre-roll onwards, and hysteresis makes a
+# label depend on the path, so live keeps a long history for its labels to match.
+REGIME_WINDOW = 5000
+
+
+@dataclass(slots=True)
+class _SymbolSignals:
+    strategies: list[tuple[str, str, Strategy]]  # (key, timeframe, instance)
+    latest: dict[str, Signal] = field(default_factory=dict)
+    regime: str = regime_name(DEFAULT)
+
+
+class LiveSignals:
+    """Keeps the candle windows a configuration needs and turns each execution candle into an Intent."""
+
+    def __init__(self, config: PerpbotConfig, registry: StrategyRegistry) -> None:
+        self.config = config
+        self.exec_tf = execution_timeframe(config)
+        self.exec_ms = timeframe_ms(self.exec_tf)
+        keys = [s.key for s in config.strategies]
+        settings = {s.key: StrategyWeight(is_active=s.is_active, weight=s.weight) for s in config.strategies}
+        self.aggregator = SignalAggregator(StrategyMatrix(effective_matrix(config), settings), config.aggregation,
+                                           keys)
+        self.classifier = RegimeClassifier(config.regime) if config.regime.enabled else None
+        self.windows: dict[tuple[str, str], CandleWindow] = {}
+        self._symbols: dict[str, _SymbolSignals] = {}
+        lookback = config.risk.correlation_lookback + 1
+        for sym in config.symbols:
+            entries = [(s.key, s.timeframe, registry.create(s.name, s.params))
+                       for s in config.strategies_for(sym.symbol)]
+            self._symbols[sym.symbol] = _SymbolSignals(entries)
+            self._need(sym.symbol, self.exec_tf, lookback)
+            for _, tf, strategy in entries:
+                self._need(sym.symbol, tf, strategy.window)
+            if self.classifier is not None:
+                self._need(sym.symbol, config.regime.timeframe, max(REGIME_WINDOW, self.classifier.min_history))
+
+    def _need(self, symbol: str, timeframe: str, candles: int) -> None:
+        key = (symbol, timeframe)
+        current = self.windows.get(key)
+        if current is None or current.capacity < candles:
+            self.windows[key] = CandleWindow(candles, timeframe_ms(timeframe))
+
+    @property
+    def streams(self) -> list[tuple[str, str]]:
+        """Every (symbol, timeframe) whose closed candles this needs."""
+        return sorted(self.windows)
+
+    def warmup_candles(self, symbol: str, timeframe: str) -> int:
+        return self.windows[(symbol, timeframe)].capacity
+
+    def window(self, symbol: str, timeframe: str) -> CandleWindow:
+        return self.windows[(symbol, timeframe)]
+
+    def on_candle(self, symbol: str, timeframe: str, candle: Candle) -> None:
+        """Take one closed candle and update whatever reads its timeframe."""
+        window = self.windows.get((symbol, timeframe))
+        if window is None:
+            raise ValueError(f"no strategy or regime reads {symbol} {timeframe}; streams: {self.streams}")
+        window.append(candle)
+        state = self._symbols[symbol]
+        frame = None
+        for key, tf, strategy in state.strategies:
+            if tf == timeframe:
+                frame = window.frame() if frame is None else frame
+                state.latest[key] = _keyed(strategy.latest_signal(frame, symbol, tf), key)
+        if self.classifier is not None and timeframe == self.config.regime.timeframe:
+            frame = window.frame() if frame is None else frame
+            state.regime = regime_name(int(self.classifier.classify(frame)[-1]))
+
+    def intent(self, symbol: str, close_ts: int) -> Intent:
+        """The aggregated intent at the close of the symbol's latest execution candle."""
+        window = self.windows[(symbol, self.exec_tf)]
+        if not len(window):
+            raise ValueError(f"no {self.exec_tf} candle for {symbol} yet")
+        state = self._symbols[symbol]
+        close = float(window.column("close")[-1])
+        return self.aggregator.decide(symbol, close_ts, list(state.latest.values()), state.regime, close)
+
+    def regime(self, symbol: str) -> str:
+        return self._symbols[symbol].regime
+
+
+def _keyed(signal: Signal, key: str) -> Signal:
+    """The signal under the strategy's config key (its id), which the matrix and weights use."""
+    if signal.strategy == key:
+        return signal
+    return Signal(key, signal.symbol, signal.timeframe, signal.ts, signal.value, signal.stop_distance,
+                  signal.take_profit_distance)
