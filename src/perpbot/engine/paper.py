@@ -63,6 +63,12 @@ class PaperEngine:
         """Feed a history candle: it fills the windows and moves the signals, but nothing trades."""
         self.signals.on_candle(symbol, timeframe, candle)
 
+    def absorb(self, candles: Mapping[tuple[str, str], Candle]) -> None:
+        """Take candles of a close that cannot be traded (part of the market is missing): windows and
+        signals move on, nothing is decided, and the next full close compares against the last decided."""
+        for (symbol, tf), candle in sorted(candles.items()):
+            self.signals.on_candle(symbol, tf, candle)
+
     # ------------------------------------------------------------------ one close
     def on_close(self, close_ts: int, candles: Mapping[tuple[str, str], Candle],
                  funding: Mapping[str, Decimal] | None = None) -> CloseReport:
