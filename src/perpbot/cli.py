@@ -172,6 +172,11 @@ def data_list(store: StoreOption = None) -> None:
     console.print(table)
 
 
+from perpbot.cli_paper import paper  # noqa: E402 - registered after the core commands
+
+app.command()(paper)
+
+
 def _iso(ts: int) -> str:
     from datetime import UTC, datetime
 

@@ -1,0 +1,1 @@
+"""Watching the bot: the live console dashboard, alert rules and notifications."""
