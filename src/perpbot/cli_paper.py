@@ -31,6 +31,7 @@ def paper(
 ) -> None:
     """Paper-trade CONFIG: real strategies, risk and orders against the simulated exchange."""
     from perpbot.config import load_config
+    from perpbot.monitor.alerts import AlertEngine, AppriseNotifier, alert_urls
     from perpbot.monitor.dashboard import ConsoleMonitor
     from perpbot.runtime.assemble import ReplayPlan, build_replay
 
@@ -42,17 +43,21 @@ def paper(
         cfg = load_config(config)
         plan = ReplayPlan(start.date() if start else None, end.date() if end else None, speed)
         runtime, label = build_replay(cfg, plan, sleep=time.sleep)
-    except PerpbotError as exc:
+        urls = alert_urls()
+        notifier = AppriseNotifier(urls, title_prefix=f"perpbot {cfg.name}") if urls else None
+    except (PerpbotError, ValueError, PermissionError) as exc:
         err_console.print(f"[bold red]error:[/bold red] {exc}")
         raise typer.Exit(2) from None
     if label != "real":
         err_console.print(f"[yellow]data: {label}[/yellow]")
-    monitor = None
+    alerts = AlertEngine(cfg.alerts, exec_step_ms=runtime.engine.signals.exec_ms, send=notifier)
+    monitor = ConsoleMonitor(cfg.name, console=console, alerts=alerts)
+    monitor.attach(runtime)  # snapshots and alert rules run with or without the dashboard
+    if notifier is not None:
+        runtime.on_shutdown.append(notifier.close)
+    if label != "real":
+        monitor.alert(f"data: {label}")
     if not no_monitor:
-        monitor = ConsoleMonitor(cfg.name, console=console)
-        monitor.attach(runtime)
-        if label != "real":
-            monitor.alert(f"data: {label}")
         monitor.start()
 
     def _stop(signum: int, _frame: object) -> None:
@@ -72,3 +77,5 @@ def paper(
                   f"{node.ledger.fees_paid:,.2f}", f"{node.ledger.funding:,.2f}", f"{node.ledger.balance:,.2f}",
                   f"{node.equity_float():,.2f}", str(health.gaps))
     console.print(table)
+    for line in monitor.alerts:
+        console.print(f"[yellow]alert[/yellow] {line}")

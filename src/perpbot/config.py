@@ -19,6 +19,7 @@ from perpbot.errors import ConfigError
 from perpbot.execution.entry import ExecutionConfig
 from perpbot.model.instrument import REFERENCE_INSTRUMENTS, Instrument
 from perpbot.model.timeframe import TIMEFRAMES, timeframe_ms
+from perpbot.monitor.alert_config import AlertsConfig
 from perpbot.risk.config import RiskConfig
 from perpbot.signals.config import AggregationConfig, MatrixConfig, RegimeConfig
 from perpbot.venues.sim.config import SimVenueConfig
@@ -152,6 +153,7 @@ class PerpbotConfig(_Frozen):
     risk: RiskConfig = RiskConfig()
     venue: SimVenueConfig = SimVenueConfig()
     execution: ExecutionConfig = ExecutionConfig()
+    alerts: AlertsConfig = AlertsConfig()
     backtest: BacktestConfig = BacktestConfig()
     data: DataConfig = DataConfig()
 

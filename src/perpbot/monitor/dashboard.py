@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from perpbot.engine.paper import CloseReport
+from perpbot.monitor.alerts import AlertEngine
 from perpbot.monitor.snapshot import FeedRow, MonitorSnapshot, RunningTotals, take_snapshot
 from perpbot.runtime.paper import PaperRuntime, RuntimeNotice
 
@@ -84,8 +85,9 @@ class ConsoleMonitor:
     """A runtime observer: takes a snapshot per close (cheap) and redraws it on a thread of its own."""
 
     def __init__(self, name: str, *, console: Console | None = None, refresh_per_second: float = 4.0,
-                 mode: str = "paper") -> None:
+                 mode: str = "paper", alerts: AlertEngine | None = None) -> None:
         self.name = name
+        self.alert_engine = alerts
         self.mode = mode
         self.console = console or Console()
         self.refresh_per_second = refresh_per_second
@@ -106,8 +108,12 @@ class ConsoleMonitor:
         waiting = runtime.barrier.waiting_for()
         feed = FeedRow(health.last_close_ts, health.closes, health.untraded_closes, health.gaps, stats.duplicates,
                        stats.late, ", ".join(f"{s} {tf}" for s, tf in waiting[1]) if waiting else "")
-        self.latest = take_snapshot(runtime.engine, report.close_ts, totals=self.totals, feed=feed,
-                                    alerts=tuple(self.alerts[-MAX_ALERTS:]), name=self.name, mode=self.mode)
+        snap = take_snapshot(runtime.engine, report.close_ts, totals=self.totals, feed=feed,
+                             alerts=tuple(self.alerts[-MAX_ALERTS:]), name=self.name, mode=self.mode)
+        if self.alert_engine is not None:
+            for fired in self.alert_engine.on_snapshot(snap):
+                self.alert(f"{_when(fired.ts)} {fired.severity}: {fired.message}")
+        self.latest = snap
 
     def on_notice(self, notice: RuntimeNotice) -> None:
         self.alert(f"{_when(notice.ts)} {notice.kind}: {notice.message}")
