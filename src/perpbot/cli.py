@@ -9,8 +9,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from perpbot.errors import PerpbotError
 
@@ -29,7 +31,7 @@ StrategyDirOption = Annotated[Path | None, typer.Option("--strategy-dir", help="
 
 
 def _fail(exc: Exception) -> None:
-    err_console.print(f"[bold red]error:[/bold red] {exc}")
+    err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}")
     raise typer.Exit(2)
 
 
@@ -72,7 +74,7 @@ def backtest(
             json_out.write_text(result.to_json(), encoding="utf-8")
         except OSError as exc:
             _fail(PerpbotError(f"cannot write {json_out}: {exc.strerror}"))
-        console.print(f"result written to {json_out}")
+        console.print(f"result written to {escape(str(json_out))}")
 
 
 @strategies_app.command("list")
@@ -91,7 +93,8 @@ def strategies_list(strategy_dir: StrategyDirOption = None) -> None:
     table.add_column("description")
     for name in registry.names():
         info = registry.describe(name)
-        table.add_row(name, str(info.get("origin", "")), str(info.get("description", "")).split("\n")[0])
+        table.add_row(Text(name), Text(str(info.get("origin", ""))),
+                      Text(str(info.get("description", "")).split("\n")[0]))
     console.print(table)
 
 
@@ -109,15 +112,16 @@ def strategies_show(name: str, strategy_dir: StrategyDirOption = None,
     if as_json:
         console.print_json(json.dumps(info, default=str))
         return
-    console.print(f"[bold]{name}[/bold] ({info.get('origin', '')}), needs {info.get('warmup')} closed candles")
-    console.print(str(info.get("doc") or info.get("description", "")))
+    console.print(f"[bold]{escape(name)}[/bold] ({escape(str(info.get('origin', '')))}), "
+                  f"needs {info.get('warmup')} closed candles")
+    console.print(Text(str(info.get("doc") or info.get("description", ""))))
     schema = dict(info.get("schema", {}))
     table = Table(title="parameters")
     for col in ("name", "type", "default", "min", "max", "choices", "help"):
         table.add_column(col)
     for pname, spec in dict(schema.get("properties", {})).items():
-        table.add_row(pname, *(("" if spec.get(k) is None else str(spec.get(k)))
-                               for k in ("type", "default", "minimum", "maximum", "enum", "description")))
+        table.add_row(Text(pname), *(Text("" if spec.get(k) is None else str(spec.get(k)))
+                                     for k in ("type", "default", "minimum", "maximum", "enum", "description")))
     console.print(table)
     for constraint in schema.get("x-constraints", []):
         console.print(f"constraint: {constraint}")
@@ -140,10 +144,10 @@ def data_import(
         try:
             result = target.import_file(path, symbol=symbol, timeframe=timeframe)
         except PerpbotError as exc:
-            err_console.print(f"[bold red]error:[/bold red] {exc}")
+            err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}")
             failed = True
             continue
-        console.print(f"[green]imported[/green] {path}: {result}")
+        console.print(f"[green]imported[/green] {escape(str(path))}: {escape(str(result))}")
     if failed:
         raise typer.Exit(2)
 
@@ -160,14 +164,14 @@ def data_list(store: StoreOption = None) -> None:
     except PerpbotError as exc:
         _fail(exc)
         return
-    table = Table(title=f"candle store: {target.root}")
+    table = Table(title=f"candle store: {escape(str(target.root))}")
     for col in ("kind", "symbol", "timeframe", "rows", "first", "last", "note"):
         table.add_column(col)
     for e in entries:
         table.add_row(str(e.kind), e.symbol, e.timeframe or "", f"{e.rows:,}", _iso(e.first_ts), _iso(e.last_ts),
                       "[yellow]GENERATED sample, not market data[/yellow]" if e.generated else "")
     if not entries:
-        console.print(f"the store at {target.root} is empty; add data with `perpbot data import FILE`")
+        console.print(f"the store at {escape(str(target.root))} is empty; add data with `perpbot data import FILE`")
         return
     console.print(table)
 
