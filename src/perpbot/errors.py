@@ -37,3 +37,7 @@ class RiskHalted(PerpbotError):
 
 class VenueError(PerpbotError):
     """The venue (simulated or Bybit) refused or failed a request."""
+
+
+class StoreError(PerpbotError):
+    """The session database cannot be reached, read or written; the message names which and why."""

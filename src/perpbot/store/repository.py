@@ -1,0 +1,243 @@
+"""Reading and writing sessions. Writes are bulk inserts; a session row is written first (status running)
+and marked completed in the same transaction that writes its rows, so a crash mid-run leaves a session
+that says `running` (and `end_active_sessions` marks it interrupted), never a half-written completed one."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session as OrmSession
+
+from perpbot.errors import StoreError
+from perpbot.sessions.equity import downsample_equity
+from perpbot.sessions.frames import (
+    DECISION_COLUMNS,
+    EQUITY_COLUMNS,
+    FILL_COLUMNS,
+    FUNDING_COLUMNS,
+    ORDER_COLUMNS,
+    ORDER_EVENT_COLUMNS,
+    TRADE_COLUMNS,
+    SessionFrames,
+)
+from perpbot.store.database import Database
+from perpbot.store.tables import ALERTS_TABLE, CHILD_TABLES, AlertRow, SessionRow
+
+COLUMNS = {"trades": TRADE_COLUMNS, "orders": ORDER_COLUMNS, "order_events": ORDER_EVENT_COLUMNS,
+           "fills": FILL_COLUMNS, "funding": FUNDING_COLUMNS, "decisions": DECISION_COLUMNS,
+           "equity": EQUITY_COLUMNS}
+ORDER_BY = {"trades": "trade_no", "orders": "id", "order_events": "id", "fills": "id", "funding": "id",
+            "decisions": "seq", "equity": "ts"}
+STATUSES = ("running", "completed", "failed", "interrupted")
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    id: int
+    kind: str
+    name: str
+    strategy_name: str
+    symbol: str
+    timeframe: str
+    leverage: str
+    status: str
+    end_reason: str
+    created_at: int
+    ended_at: int | None
+    code_version: str
+    fingerprint: str
+    configuration: dict[str, Any]
+    market_context: dict[str, Any]
+    data_label: str
+    data_start: int | None
+    data_end: int | None
+    starting_balance: Decimal
+    final_balance: Decimal | None
+    metrics: dict[str, Any]
+    breakdowns: dict[str, Any]
+    summary: dict[str, Any]
+
+
+def _info(row: SessionRow) -> SessionInfo:
+    return SessionInfo(
+        id=row.id, kind=row.kind, name=row.name, strategy_name=row.strategy_name, symbol=row.symbol,
+        timeframe=row.timeframe, leverage=row.leverage, status=row.status, end_reason=row.end_reason,
+        created_at=row.created_at, ended_at=row.ended_at, code_version=row.code_version,
+        fingerprint=row.fingerprint, configuration=json.loads(row.configuration),
+        market_context=json.loads(row.market_context), data_label=row.data_label, data_start=row.data_start,
+        data_end=row.data_end, starting_balance=Decimal(row.starting_balance),
+        final_balance=None if row.final_balance is None else Decimal(row.final_balance),
+        metrics=json.loads(row.metrics), breakdowns=json.loads(row.breakdowns), summary=json.loads(row.summary),
+    )
+
+
+def canonical(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str, allow_nan=False)
+
+
+class SessionRepository:
+    """Sessions and their rows in one database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _fail(self, doing: str, exc: SQLAlchemyError) -> StoreError:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return StoreError(f"{doing} failed on {self.db.shown_url}: {reason}")
+
+    # ------------------------------------------------------------------ writing
+    def create(self, *, kind: str, name: str, strategy_name: str, symbol: str, timeframe: str, leverage: str,
+               configuration: dict[str, Any], market_context: dict[str, Any], code_version: str, fingerprint: str,
+               data_label: str, starting_balance: Decimal, created_at: int, data_start: int | None = None,
+               data_end: int | None = None) -> int:
+        """A new session with status `running`, committed at once."""
+        values: dict[str, Any] = {
+            "kind": kind, "name": name, "strategy_name": strategy_name, "symbol": symbol, "timeframe": timeframe,
+            "leverage": leverage, "status": "running", "end_reason": "", "created_at": created_at,
+            "code_version": code_version, "fingerprint": fingerprint, "configuration": canonical(configuration),
+            "market_context": canonical(market_context), "data_label": data_label, "data_start": data_start,
+            "data_end": data_end, "starting_balance": str(starting_balance), "metrics": "{}", "breakdowns": "{}",
+            "summary": "{}",
+        }
+        try:
+            with self.db.engine.begin() as conn:
+                result = conn.execute(insert(SessionRow).values(**values).returning(SessionRow.id))
+                return int(result.scalar_one())
+        except SQLAlchemyError as exc:
+            raise self._fail("creating a session", exc) from None
+
+    def complete(self, session_id: int, frames: SessionFrames, *, final_balance: Decimal, metrics: dict[str, Any],
+                 breakdowns: dict[str, Any], summary: dict[str, Any], ended_at: int, status: str = "completed",
+                 end_reason: str = "", max_equity_points: int = 5000) -> dict[str, int]:
+        """Write every row of the run and mark the session finished, all in one transaction."""
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, was {status!r}")
+        tables = frames.tables()
+        tables["equity"] = downsample_equity(tables["equity"], max_equity_points)
+        counts: dict[str, int] = {}
+        try:
+            with self.db.engine.begin() as conn:
+                for name, frame in tables.items():
+                    rows = _records(frame, session_id)
+                    counts[name] = len(rows)
+                    if rows:
+                        conn.execute(insert(CHILD_TABLES[name]), rows)
+                conn.execute(update(SessionRow).where(SessionRow.id == session_id).values(
+                    status=status, end_reason=end_reason, ended_at=ended_at, final_balance=str(final_balance),
+                    metrics=canonical(metrics), breakdowns=canonical(breakdowns), summary=canonical(summary)))
+        except SQLAlchemyError as exc:
+            raise self._fail(f"writing session {session_id}", exc) from None
+        return counts
+
+    def end_active(self, reason: str, ended_at: int, status: str = "interrupted") -> list[int]:
+        """Every session still `running` becomes `status`, with the reason; returns their ids."""
+        try:
+            with self.db.engine.begin() as conn:
+                ids = [int(i) for i in conn.execute(select(SessionRow.id).where(SessionRow.status == "running"))
+                       .scalars()]
+                if ids:
+                    conn.execute(update(SessionRow).where(SessionRow.id.in_(ids)).values(
+                        status=status, end_reason=reason, ended_at=ended_at))
+                return ids
+        except SQLAlchemyError as exc:
+            raise self._fail("ending active sessions", exc) from None
+
+    def add_alert(self, session_id: int, ts: int, key: str, severity: str, message: str) -> None:
+        try:
+            with self.db.engine.begin() as conn:
+                conn.execute(insert(AlertRow).values(session_id=session_id, ts=ts, key=key, severity=severity,
+                                                     message=message))
+        except SQLAlchemyError as exc:
+            raise self._fail("recording an alert", exc) from None
+
+    def delete(self, ids: list[int]) -> int:
+        if not ids:
+            return 0
+        try:
+            with self.db.engine.begin() as conn:
+                for table in (*CHILD_TABLES.values(), ALERTS_TABLE):
+                    conn.execute(delete(table).where(table.c.session_id.in_(ids)))
+                return int(conn.execute(delete(SessionRow).where(SessionRow.id.in_(ids))).rowcount or 0)
+        except SQLAlchemyError as exc:
+            raise self._fail("deleting sessions", exc) from None
+
+    # ------------------------------------------------------------------ reading
+    def list(self, *, last: int | None = None, strategy_name: str | None = None) -> list[SessionInfo]:
+        """Sessions, newest first."""
+        query = select(SessionRow).order_by(SessionRow.id.desc())
+        if strategy_name is not None:
+            query = query.where(SessionRow.strategy_name == strategy_name)
+        if last is not None:
+            query = query.limit(last)
+        try:
+            with OrmSession(self.db.engine) as orm:
+                return [_info(row) for row in orm.scalars(query)]
+        except SQLAlchemyError as exc:
+            raise self._fail("listing sessions", exc) from None
+
+    def get(self, session_id: int) -> SessionInfo:
+        try:
+            with OrmSession(self.db.engine) as orm:
+                rows = list(orm.scalars(select(SessionRow).where(SessionRow.id == session_id)))
+                if not rows:
+                    newest = [int(i) for i in orm.scalars(
+                        select(SessionRow.id).order_by(SessionRow.id.desc()).limit(5))]
+                    known = ", ".join(map(str, newest)) if newest else "none: the database has no sessions"
+                    raise StoreError(f"no session with id {session_id} in {self.db.shown_url} "
+                                     f"(the newest are: {known})")
+                return _info(rows[0])
+        except SQLAlchemyError as exc:
+            raise self._fail(f"reading session {session_id}", exc) from None
+
+    def current(self) -> SessionInfo | None:
+        """The newest session still running, if any."""
+        try:
+            with OrmSession(self.db.engine) as orm:
+                rows = list(orm.scalars(select(SessionRow).where(SessionRow.status == "running")
+                                        .order_by(SessionRow.id.desc()).limit(1)))
+                return _info(rows[0]) if rows else None
+        except SQLAlchemyError as exc:
+            raise self._fail("reading the current session", exc) from None
+
+    def count(self) -> int:
+        with self.db.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(SessionRow)).scalar_one())
+
+    def load_frames(self, session_id: int) -> SessionFrames:
+        """The session's tables, in the shape `frames_from_result` gives (equity as stored)."""
+        self.get(session_id)
+        out: dict[str, pd.DataFrame] = {}
+        try:
+            with self.db.engine.connect() as conn:
+                for name, table in CHILD_TABLES.items():
+                    cols = COLUMNS[name]
+                    query = select(*(table.c[c] for c in cols)).where(table.c.session_id == session_id) \
+                        .order_by(table.c[ORDER_BY[name]])
+                    out[name] = pd.DataFrame([tuple(r) for r in conn.execute(query)], columns=list(cols))
+        except SQLAlchemyError as exc:
+            raise self._fail(f"reading session {session_id}", exc) from None
+        equity = out["equity"]
+        out["equity"] = pd.DataFrame({"ts": equity["ts"].astype("int64"), "equity": equity["equity"].astype("float64"),
+                                      "exposed": equity["exposed"].astype("bool")})
+        return SessionFrames(**out)
+
+
+def _records(frame: pd.DataFrame, session_id: int) -> list[dict[str, Any]]:
+    """Plain Python values for the driver (no numpy scalars, None for missing)."""
+    if frame.empty:
+        return []
+    data = frame.astype(object).where(frame.notna(), None)
+    rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in data.to_dict("records")]
+    for row in rows:
+        row["session_id"] = session_id
+        for key, value in row.items():
+            if isinstance(value, np.generic):
+                row[key] = value.item()
+    return rows
