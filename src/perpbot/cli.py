@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -41,8 +41,12 @@ def backtest(
     json_out: Annotated[Path | None, typer.Option("--json", help="also write the result as JSON here")] = None,
     store: StoreOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    db_url: Annotated[str | None, typer.Option(
+        "--db-url", help="session database URL (default: the config's sessions.db_url, else SQLite in PERPBOT_HOME)",
+    )] = None,
+    no_save: Annotated[bool, typer.Option("--no-save", help="do not store the run as a session")] = False,
 ) -> None:
-    """Run a backtest of CONFIG and print its summary."""
+    """Run a backtest of CONFIG, print its summary and store it as a session."""
     from perpbot.app import build_source
     from perpbot.config import load_config
     from perpbot.engine.service import ProgressHooks, run_backtest
@@ -68,6 +72,8 @@ def backtest(
         _fail(exc)
         return
     render_summary(result, console)
+    if cfg.sessions.save and not no_save:
+        _save_session(cfg, resolved.source, result, db_url)
     if json_out is not None:
         try:
             json_out.parent.mkdir(parents=True, exist_ok=True)
@@ -75,6 +81,27 @@ def backtest(
         except OSError as exc:
             _fail(PerpbotError(f"cannot write {json_out}: {exc.strerror}"))
         console.print(f"result written to {escape(str(json_out))}")
+
+
+def _save_session(cfg: Any, source: Any, result: Any, db_url: str | None) -> None:
+    from perpbot.sessions.context import market_context
+    from perpbot.sessions.manager import SessionManager
+    from perpbot.store.database import open_database
+    from perpbot.store.repository import SessionRepository
+
+    try:
+        manager = SessionManager(SessionRepository(open_database(db_url or cfg.sessions.db_url)))
+        start = int(result.ts[0]) - int(result.ts[1] - result.ts[0]) if len(result.ts) > 1 else 0
+        session_id = manager.save_backtest(result, market_context=market_context(cfg, source, start))
+        pruned = []
+        if cfg.sessions.keep_last is not None or cfg.sessions.prune_older_than_days is not None:
+            pruned = manager.prune(keep_last=cfg.sessions.keep_last,
+                                   older_than_days=cfg.sessions.prune_older_than_days)
+    except PerpbotError as exc:
+        _fail(exc)
+        return
+    note = f" (retention removed {len(pruned)} older)" if pruned else ""
+    console.print(f"stored as session {session_id} in {escape(manager.repository.db.shown_url)}{note}")
 
 
 @strategies_app.command("list")
@@ -177,8 +204,10 @@ def data_list(store: StoreOption = None) -> None:
 
 
 from perpbot.cli_paper import paper  # noqa: E402 - registered after the core commands
+from perpbot.cli_sessions import sessions_app  # noqa: E402
 
 app.command()(paper)
+app.add_typer(sessions_app, name="sessions")
 
 
 def _iso(ts: int) -> str:

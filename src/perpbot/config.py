@@ -21,6 +21,7 @@ from perpbot.model.instrument import REFERENCE_INSTRUMENTS, Instrument
 from perpbot.model.timeframe import TIMEFRAMES, timeframe_ms
 from perpbot.monitor.alert_config import AlertsConfig
 from perpbot.risk.config import RiskConfig
+from perpbot.sessions.config import SessionsConfig
 from perpbot.signals.config import AggregationConfig, MatrixConfig, RegimeConfig
 from perpbot.venues.sim.config import SimVenueConfig
 
@@ -154,6 +155,7 @@ class PerpbotConfig(_Frozen):
     venue: SimVenueConfig = SimVenueConfig()
     execution: ExecutionConfig = ExecutionConfig()
     alerts: AlertsConfig = AlertsConfig()
+    sessions: SessionsConfig = SessionsConfig()
     backtest: BacktestConfig = BacktestConfig()
     data: DataConfig = DataConfig()
 
