@@ -50,7 +50,7 @@ def test_list_shows_both_newest_first(two_sessions: tuple[str, int, int], tmp_pa
 
 def test_compare_shows_metrics_and_the_parameter_that_differs(two_sessions: tuple[str, int, int],
                                                             tmp_path: Path) -> None:
-    url, first, second = two_sessions
+    url, _first, _second = two_sessions
     result = run_cli(["sessions", "compare", "--last", "2", "--db-url", url], home=tmp_path)
     assert result.exit_code == 0, result.output
     text = squash(result.output)
