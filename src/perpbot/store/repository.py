@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Integer, Table, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session as OrmSession
 
@@ -124,11 +123,15 @@ class SessionRepository:
         counts: dict[str, int] = {}
         try:
             with self.db.engine.begin() as conn:
+                raw = conn.connection.dbapi_connection
+                assert raw is not None
+                cursor = raw.cursor()
                 for name, frame in tables.items():
-                    rows = _records(frame, session_id)
+                    rows = _tuples(frame, session_id, CHILD_TABLES[name])
                     counts[name] = len(rows)
                     if rows:
-                        conn.execute(insert(CHILD_TABLES[name]), rows)
+                        _bulk_insert(cursor, self.db.is_sqlite, name, ("session_id", *COLUMNS[name]), rows)
+                cursor.close()
                 conn.execute(update(SessionRow).where(SessionRow.id == session_id).values(
                     status=status, end_reason=end_reason, ended_at=ended_at, final_balance=str(final_balance),
                     metrics=canonical(metrics), breakdowns=canonical(breakdowns), summary=canonical(summary)))
@@ -229,15 +232,30 @@ class SessionRepository:
         return SessionFrames(**out)
 
 
-def _records(frame: pd.DataFrame, session_id: int) -> list[dict[str, Any]]:
-    """Plain Python values for the driver (no numpy scalars, None for missing)."""
+def _tuples(frame: pd.DataFrame, session_id: int, table: Table) -> list[tuple[Any, ...]]:
+    """Rows as plain Python tuples, session id first (no numpy scalars, None for missing, integers as int:
+    a nullable integer column arrives from pandas as floats)."""
     if frame.empty:
         return []
-    data = frame.astype(object).where(frame.notna(), None)
-    rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in data.to_dict("records")]
-    for row in rows:
-        row["session_id"] = session_id
-        for key, value in row.items():
-            if isinstance(value, np.generic):
-                row[key] = value.item()
-    return rows
+    columns = []
+    for name in frame.columns:
+        col = frame[name]
+        values = col.tolist()  # Python ints, floats, bools and strings
+        missing = col.isna()
+        if missing.any():
+            values = [None if m else v for v, m in zip(values, missing.tolist(), strict=True)]
+            if isinstance(table.c[name].type, Integer):
+                values = [None if v is None else int(v) for v in values]
+        columns.append(values)
+    return list(zip([session_id] * len(frame), *columns, strict=True))
+
+
+def _bulk_insert(cursor: Any, sqlite: bool, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """The driver's fastest bulk path: executemany on SQLite, COPY on PostgreSQL (same transaction)."""
+    names = ", ".join(columns)
+    if sqlite:
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})", rows)
+        return
+    with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
