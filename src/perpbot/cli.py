@@ -45,6 +45,8 @@ def backtest(
         "--db-url", help="session database URL (default: the config's sessions.db_url, else SQLite in PERPBOT_HOME)",
     )] = None,
     no_save: Annotated[bool, typer.Option("--no-save", help="do not store the run as a session")] = False,
+    report_out: Annotated[Path | None, typer.Option("--report", help="also write an HTML report (+ PNGs) here")]
+    = None,
 ) -> None:
     """Run a backtest of CONFIG, print its summary and store it as a session."""
     from perpbot.app import build_source
@@ -74,6 +76,16 @@ def backtest(
     render_summary(result, console)
     if cfg.sessions.save and not no_save:
         _save_session(cfg, resolved.source, result, db_url)
+    if report_out is not None:
+        from perpbot.analytics.report import ReportInput, write_report
+
+        try:
+            files = write_report(ReportInput.from_result(result, resolved.source), report_out)
+        except PerpbotError as exc:
+            _fail(exc)
+            return
+        console.print(f"report written to {escape(str(files.html))} (+ {files.equity_png.name}, "
+                      f"{files.drawdown_png.name})")
     if json_out is not None:
         try:
             json_out.parent.mkdir(parents=True, exist_ok=True)
@@ -204,9 +216,11 @@ def data_list(store: StoreOption = None) -> None:
 
 
 from perpbot.cli_paper import paper  # noqa: E402 - registered after the core commands
+from perpbot.cli_report import report  # noqa: E402
 from perpbot.cli_sessions import sessions_app  # noqa: E402
 
 app.command()(paper)
+app.command()(report)
 app.add_typer(sessions_app, name="sessions")
 
 

@@ -136,3 +136,21 @@ def test_backtest_stores_its_session(tmp_path: Path, db_url: str) -> None:
     info = manager.repository.get(1)
     assert info.data_label.startswith("generated sample") and info.market_context["symbols"]["BTCUSDT"]["price"] > 0
     manager.repository.db.dispose()
+
+
+def test_report_of_a_stored_session(tmp_path: Path, db_url: str) -> None:
+    raw = json.loads(Path("examples/config.json").read_text())
+    raw["data"] = {"use_shared_data": False, "allow_sample": True}
+    raw["backtest"] = {"start": "2024-01-01", "end": "2024-01-15"}
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps(raw))
+    home = tmp_path / "home"
+    assert run_cli(["backtest", "-c", str(config), "-q", "--db-url", db_url], home=home).exit_code == 0
+    out = tmp_path / "r" / "one.html"
+    result = run_cli(["report", "--last", "-o", str(out), "--db-url", db_url], home=home)
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    assert "session 1" in page and "generated" in page.lower()
+    assert (out.parent / "one-equity.png").read_bytes().startswith(b"\x89PNG")
+    missing = run_cli(["report", "42", "--db-url", db_url], home=home)
+    assert missing.exit_code == 2 and "no session with id 42" in squash(missing.output)

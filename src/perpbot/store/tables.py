@@ -42,6 +42,7 @@ class SessionRow(Base):
     metrics: Mapped[str] = mapped_column(Text, default="{}")  # JSON
     breakdowns: Mapped[str] = mapped_column(Text, default="{}")  # JSON
     summary: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    live_state: Mapped[str] = mapped_column(Text, server_default="{}")  # JSON, revision 0003
 
 
 def _session_fk() -> Mapped[int]:
@@ -195,3 +196,28 @@ CHILD_TABLES: dict[str, Table] = {
     for name in ("trades", "orders", "order_events", "fills", "funding", "decisions", "equity")
 }
 ALERTS_TABLE: Table = Base.metadata.tables["alerts"]
+
+
+class InputRow(Base):
+    """Added in revision 0003: every candle (and funding rate) a paper or live session consumed, so a
+    restart rebuilds its exact state by replaying them through the deterministic engine."""
+
+    __tablename__ = "session_inputs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = _session_fk()
+    seq: Mapped[int] = mapped_column(Integer)  # order of arrival within the session
+    phase: Mapped[str] = mapped_column(String(8))  # warmup | live
+    close_ts: Mapped[int] = mapped_column(BigInteger)
+    symbol: Mapped[str] = mapped_column(String(40))
+    timeframe: Mapped[str] = mapped_column(String(8))
+    ts: Mapped[int] = mapped_column(BigInteger)
+    open: Mapped[float] = mapped_column(Float)
+    high: Mapped[float] = mapped_column(Float)
+    low: Mapped[float] = mapped_column(Float)
+    close: Mapped[float] = mapped_column(Float)
+    volume: Mapped[float] = mapped_column(Float)
+    funding_rate: Mapped[str | None] = mapped_column(MONEY, nullable=True)
+
+
+INPUTS_TABLE: Table = Base.metadata.tables["session_inputs"]
