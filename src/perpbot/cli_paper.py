@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from perpbot.errors import PerpbotError
@@ -28,6 +29,10 @@ def paper(
     end: Annotated[datetime | None,
                    typer.Option("--to", formats=["%Y-%m-%d"], help="replay until (exclusive)")] = None,
     no_monitor: Annotated[bool, typer.Option("--no-monitor", help="no live dashboard")] = False,
+    fresh: Annotated[bool, typer.Option("--fresh", help="start a new session even if an unfinished one of this "
+                                                        "configuration could be resumed")] = False,
+    no_store: Annotated[bool, typer.Option("--no-store", help="do not record the run as a session")] = False,
+    db_url: Annotated[str | None, typer.Option("--db-url", help="session database URL")] = None,
 ) -> None:
     """Paper-trade CONFIG: real strategies, risk and orders against the simulated exchange."""
     from perpbot.config import load_config
@@ -42,7 +47,16 @@ def paper(
     try:
         cfg = load_config(config)
         plan = ReplayPlan(start.date() if start else None, end.date() if end else None, speed)
-        runtime, label = build_replay(cfg, plan, sleep=time.sleep)
+        recorder = None
+        if not no_store:
+            from perpbot.runtime.recorder import SessionRecorder
+            from perpbot.sessions.manager import SessionManager
+            from perpbot.store.database import open_database
+            from perpbot.store.repository import SessionRepository
+
+            manager = SessionManager(SessionRepository(open_database(db_url or cfg.sessions.db_url)))
+            recorder = SessionRecorder(manager, cfg, data_label="")
+        runtime, label = build_replay(cfg, plan, sleep=time.sleep, recorder=recorder, resume=not fresh)
         urls = alert_urls()
         notifier = AppriseNotifier(urls, title_prefix=f"perpbot {cfg.name}") if urls else None
     except (PerpbotError, ValueError, PermissionError) as exc:
@@ -50,6 +64,9 @@ def paper(
         raise typer.Exit(2) from None
     if label != "real":
         err_console.print(f"[yellow]data: {label}[/yellow]")
+    if recorder is not None:
+        verb = f"resumed after {recorder.resumed_closes} closes" if recorder.resumed_closes else "started"
+        err_console.print(f"session {recorder.session_id} {verb}")
     alerts = AlertEngine(cfg.alerts, exec_step_ms=runtime.engine.signals.exec_ms, send=notifier)
     monitor = ConsoleMonitor(cfg.name, console=console, alerts=alerts)
     monitor.attach(runtime)  # snapshots and alert rules run with or without the dashboard
@@ -70,12 +87,16 @@ def paper(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     node = runtime.engine.node
-    table = Table(title=f"paper run {cfg.name}: {'stopped' if runtime.stopping else 'replay finished'}")
+    table = Table(title=f"paper run {escape(cfg.name)}: {'stopped' if runtime.stopping else 'replay finished'}")
     for col in ("closes", "trades", "realised", "fees", "funding", "balance", "equity", "gaps"):
         table.add_column(col, justify="right")
-    table.add_row(str(health.closes), str(len(node.trades)), f"{node.ledger.realised_pnl:,.2f}",
+    closes = health.closes + (recorder.resumed_closes if recorder is not None else 0)
+    table.add_row(str(closes), str(len(node.trades)), f"{node.ledger.realised_pnl:,.2f}",
                   f"{node.ledger.fees_paid:,.2f}", f"{node.ledger.funding:,.2f}", f"{node.ledger.balance:,.2f}",
                   f"{node.equity_float():,.2f}", str(health.gaps))
     console.print(table)
+    if recorder is not None and recorder.session_id is not None:
+        state = "interrupted: the next run resumes it" if runtime.stopping else "completed"
+        console.print(f"session {recorder.session_id} {state}; summary in {escape(str(recorder.summary_path))}")
     for line in monitor.alerts:
         console.print(f"[yellow]alert[/yellow] {line}")

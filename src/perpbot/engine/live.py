@@ -46,6 +46,7 @@ class LiveSignals:
                                            keys)
         self.classifier = RegimeClassifier(config.regime) if config.regime.enabled else None
         self.windows: dict[tuple[str, str], CandleWindow] = {}
+        self._stale: set[tuple[str, str]] = set()
         self._symbols: dict[str, _SymbolSignals] = {}
         lookback = config.risk.correlation_lookback + 1
         for sym in config.symbols:
@@ -75,12 +76,23 @@ class LiveSignals:
     def window(self, symbol: str, timeframe: str) -> CandleWindow:
         return self.windows[(symbol, timeframe)]
 
-    def on_candle(self, symbol: str, timeframe: str, candle: Candle) -> None:
-        """Take one closed candle and update whatever reads its timeframe."""
+    def on_candle(self, symbol: str, timeframe: str, candle: Candle, *, compute: bool = True) -> None:
+        """Take one closed candle and update whatever reads its timeframe.
+
+        `compute=False` only files the candle (warm-up history): the values are computed once, from the
+        whole window, before the next intent. Only the last candle's values matter, so this is the same.
+        """
         window = self.windows.get((symbol, timeframe))
         if window is None:
             raise ValueError(f"no strategy or regime reads {symbol} {timeframe}; streams: {self.streams}")
         window.append(candle)
+        if not compute:
+            self._stale.add((symbol, timeframe))
+            return
+        self._stale.discard((symbol, timeframe))
+        self._compute(symbol, timeframe, window)
+
+    def _compute(self, symbol: str, timeframe: str, window: CandleWindow) -> None:
         state = self._symbols[symbol]
         frame = None
         for key, tf, strategy in state.strategies:
@@ -91,8 +103,16 @@ class LiveSignals:
             frame = window.frame() if frame is None else frame
             state.regime = regime_name(int(self.classifier.classify(frame)[-1]))
 
+    def refresh(self) -> None:
+        """Compute whatever was filed without computing (see `on_candle`)."""
+        for symbol, timeframe in sorted(self._stale):
+            self._compute(symbol, timeframe, self.windows[(symbol, timeframe)])
+        self._stale.clear()
+
     def intent(self, symbol: str, close_ts: int) -> Intent:
         """The aggregated intent at the close of the symbol's latest execution candle."""
+        if self._stale:
+            self.refresh()
         window = self.windows[(symbol, self.exec_tf)]
         if not len(window):
             raise ValueError(f"no {self.exec_tf} candle for {symbol} yet")

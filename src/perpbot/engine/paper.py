@@ -60,8 +60,8 @@ class PaperEngine:
 
     # ------------------------------------------------------------------ before trading
     def warm_up(self, symbol: str, timeframe: str, candle: Candle) -> None:
-        """Feed a history candle: it fills the windows and moves the signals, but nothing trades."""
-        self.signals.on_candle(symbol, timeframe, candle)
+        """Feed a history candle: it fills the windows (signals are computed once, before the first close)."""
+        self.signals.on_candle(symbol, timeframe, candle, compute=False)
 
     def absorb(self, candles: Mapping[tuple[str, str], Candle]) -> None:
         """Take candles of a close that cannot be traded (part of the market is missing): windows and

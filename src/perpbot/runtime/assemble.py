@@ -10,6 +10,7 @@ from perpbot.config import PerpbotConfig
 from perpbot.engine.paper import PaperEngine
 from perpbot.errors import ConfigError
 from perpbot.runtime.paper import PaperRuntime
+from perpbot.runtime.recorder import SessionRecorder
 from perpbot.runtime.replay import ReplayFeed
 from perpbot.strategies.registry import StrategyRegistry
 
@@ -23,10 +24,13 @@ class ReplayPlan:
     speed: float | None = None  # multiple of real time; None = as fast as possible
 
 
-def build_replay(config: PerpbotConfig, plan: ReplayPlan, *, sleep: object = None) -> tuple[PaperRuntime, str]:
+def build_replay(config: PerpbotConfig, plan: ReplayPlan, *, sleep: object = None,
+                 recorder: SessionRecorder | None = None, resume: bool = True) -> tuple[PaperRuntime, str]:
     """A paper runtime over recorded candles (the store, a folder, the shared data or the labelled sample).
 
-    Returns the runtime, warmed up, and the data label to show.
+    With a recorder, the run is a session in the store: an unfinished session of the same configuration is
+    resumed (its inputs replayed, the feed continuing after them), otherwise a new one starts. Returns the
+    runtime, warmed up, and the data label to show.
     """
     resolved = build_source(config)
     engine = PaperEngine(config, StrategyRegistry(config.strategy_dirs))
@@ -41,10 +45,16 @@ def build_replay(config: PerpbotConfig, plan: ReplayPlan, *, sleep: object = Non
     end_ms = _ms(end_day) if end_day is not None else None
     if end_ms is not None and end_ms <= start_ms:
         raise ConfigError(f"replay end {end_day} must be after its start {start_day}")
-    feed = ReplayFeed(resolved.source, engine.signals.streams, start_ms=start_ms, end_ms=end_ms, speed=plan.speed,
+    resumed_at = recorder.prepare(engine, resume=resume) if recorder is not None else None
+    feed_start = resumed_at if resumed_at is not None else start_ms
+    feed = ReplayFeed(resolved.source, engine.signals.streams, start_ms=feed_start, end_ms=end_ms, speed=plan.speed,
                       sleep=sleep if callable(sleep) else None)
     runtime = PaperRuntime(engine, feed)
-    runtime.warm_up(start_ms)
+    if recorder is not None:
+        recorder.data_label = resolved.label
+        recorder.attach(runtime, start_close_ms=start_ms, resumed_at=resumed_at)
+    elif resumed_at is None:
+        runtime.warm_up(start_ms)
     return runtime, resolved.label
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
@@ -46,6 +46,9 @@ class RuntimeNotice:
     message: str
 
 
+InputListener = Callable[[str, int, Mapping[tuple[str, str], Candle], Mapping[str, Decimal]], None]
+
+
 class RuntimeObserver(Protocol):
     def on_close(self, report: CloseReport, runtime: PaperRuntime) -> None: ...
 
@@ -75,13 +78,19 @@ class PaperRuntime:
         self.health = RuntimeHealth()
         self._stop = threading.Event()
         self.on_shutdown: list[Callable[[], None]] = []
+        # Told of every candle the engine consumes (phase "warmup", "live" or "gap"), e.g. to record them
+        # so a restart can rebuild the engine's state exactly.
+        self.input_listeners: list[InputListener] = []
 
     def warm_up(self, start_close_ms: int) -> int:
         """Fill every window from the feed's history; returns how many candles were fed."""
         fed = 0
         for symbol, tf in self.engine.signals.streams:
+            step = timeframe_ms(tf)
             for candle in self.feed.history(symbol, tf, self.engine.signals.warmup_candles(symbol, tf)):
                 self.engine.warm_up(symbol, tf, candle)
+                for listener in self.input_listeners:
+                    listener("warmup", candle.ts + step, {(symbol, tf): candle}, {})
                 fed += 1
         self.barrier.start_after(start_close_ms)
         return fed
@@ -126,6 +135,8 @@ class PaperRuntime:
         missing_exec = [s for s, tf in ready.missing if tf == engine.exec_tf]
         if missing_exec:
             engine.absorb(ready.candles)
+            for listener in self.input_listeners:
+                listener("gap", ready.close_ts, ready.candles, {})
             self.health.untraded_closes += 1
             self._notice(ready.close_ts, "untraded_close",
                          f"no trading at {ready.close_ts}: no {engine.exec_tf} candle for {', '.join(missing_exec)}")
@@ -138,6 +149,8 @@ class PaperRuntime:
                 if rate is not None:
                     funding[symbol] = rate
         report = engine.on_close(ready.close_ts, ready.candles, funding)
+        for listener in self.input_listeners:
+            listener("live", ready.close_ts, ready.candles, funding)
         self.health.closes += 1
         self.health.last_close_ts = ready.close_ts
         for observer in self.observers:

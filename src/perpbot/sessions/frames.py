@@ -8,6 +8,7 @@ milliseconds (UTC). Nested details (signals, weights, risk checks) are canonical
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -58,13 +59,28 @@ def frames_from_result(result: BacktestResult) -> SessionFrames:
     equity = pd.DataFrame({"ts": pd.array(result.ts, dtype="int64"),
                            "equity": pd.array(result.equity, dtype="float64"),
                            "exposed": pd.array(result.exposure, dtype="bool")}, columns=list(EQUITY_COLUMNS))
+    return _frames(result.trades, result.orders, result.fills, result.funding, result.decisions, equity)
+
+
+def frames_from_parts(trades: Sequence[Trade], orders: Sequence[Order], fills: Sequence[Fill],
+                      funding: Sequence[FundingPayment], decisions: Sequence[Decision],
+                      equity_curve: Sequence[tuple[int, float]]) -> SessionFrames:
+    """The tables of a run kept by a live runtime (its equity as (close ts, equity) pairs)."""
+    equity = pd.DataFrame({"ts": pd.array([t for t, _ in equity_curve], dtype="int64"),
+                           "equity": pd.array([e for _, e in equity_curve], dtype="float64")})
+    equity["exposed"] = False  # not tracked per close by the runtime
+    return _frames(trades, orders, fills, funding, decisions, equity[list(EQUITY_COLUMNS)])
+
+
+def _frames(trades: Sequence[Trade], orders: Sequence[Order], fills: Sequence[Fill],
+            funding: Sequence[FundingPayment], decisions: Sequence[Decision], equity: pd.DataFrame) -> SessionFrames:
     return SessionFrames(
-        trades=_frame([trade_row(i, t) for i, t in enumerate(result.trades, start=1)], TRADE_COLUMNS),
-        orders=_frame([order_row(o) for o in result.orders], ORDER_COLUMNS),
-        order_events=_frame([row for o in result.orders for row in order_event_rows(o)], ORDER_EVENT_COLUMNS),
-        fills=_frame([fill_row(f) for f in result.fills], FILL_COLUMNS),
-        funding=_frame([funding_row(p) for p in result.funding], FUNDING_COLUMNS),
-        decisions=_frame([decision_row(d) for d in result.decisions], DECISION_COLUMNS),
+        trades=_frame([trade_row(i, t) for i, t in enumerate(trades, start=1)], TRADE_COLUMNS),
+        orders=_frame([order_row(o) for o in orders], ORDER_COLUMNS),
+        order_events=_frame([row for o in orders for row in order_event_rows(o)], ORDER_EVENT_COLUMNS),
+        fills=_frame([fill_row(f) for f in fills], FILL_COLUMNS),
+        funding=_frame([funding_row(p) for p in funding], FUNDING_COLUMNS),
+        decisions=_frame([decision_row(d) for d in decisions], DECISION_COLUMNS),
         equity=equity,
     )
 

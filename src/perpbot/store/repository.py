@@ -4,6 +4,7 @@ that says `running` (and `end_active_sessions` marks it interrupted), never a ha
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,7 +28,7 @@ from perpbot.sessions.frames import (
     SessionFrames,
 )
 from perpbot.store.database import Database
-from perpbot.store.tables import ALERTS_TABLE, CHILD_TABLES, AlertRow, SessionRow
+from perpbot.store.tables import ALERTS_TABLE, CHILD_TABLES, INPUTS_TABLE, AlertRow, SessionRow
 
 COLUMNS = {"trades": TRADE_COLUMNS, "orders": ORDER_COLUMNS, "order_events": ORDER_EVENT_COLUMNS,
            "fills": FILL_COLUMNS, "funding": FUNDING_COLUMNS, "decisions": DECISION_COLUMNS,
@@ -87,9 +88,15 @@ class SessionRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def _fail(self, doing: str, exc: SQLAlchemyError) -> StoreError:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    def _fail(self, doing: str, exc: Exception) -> StoreError:
+        reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
         return StoreError(f"{doing} failed on {self.db.shown_url}: {reason}")
+
+    def _driver_errors(self) -> tuple[type[Exception], ...]:
+        """What a failed statement raises: SQLAlchemy's errors, and the driver's own on the bulk path
+        (which talks to the driver's cursor directly)."""
+        dbapi = self.db.engine.dialect.dbapi
+        return (SQLAlchemyError, dbapi.Error) if dbapi is not None else (SQLAlchemyError,)
 
     # ------------------------------------------------------------------ writing
     def create(self, *, kind: str, name: str, strategy_name: str, symbol: str, timeframe: str, leverage: str,
@@ -135,9 +142,24 @@ class SessionRepository:
                 conn.execute(update(SessionRow).where(SessionRow.id == session_id).values(
                     status=status, end_reason=end_reason, ended_at=ended_at, final_balance=str(final_balance),
                     metrics=canonical(metrics), breakdowns=canonical(breakdowns), summary=canonical(summary)))
-        except SQLAlchemyError as exc:
-            raise self._fail(f"writing session {session_id}", exc) from None
+        except self._driver_errors() as exc:
+            # nothing of the run was written (one transaction); say so on the session row
+            failure = self._fail(f"writing session {session_id}", exc)
+            with contextlib.suppress(StoreError):  # if the database itself is gone, the row says `running`
+                self.mark(session_id, "failed", f"its rows could not be written: {failure}", ended_at)
+            raise failure from None
         return counts
+
+    def mark(self, session_id: int, status: str, reason: str, ended_at: int) -> None:
+        """Set a session's status and end reason."""
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, was {status!r}")
+        try:
+            with self.db.engine.begin() as conn:
+                conn.execute(update(SessionRow).where(SessionRow.id == session_id).values(
+                    status=status, end_reason=reason, ended_at=ended_at))
+        except SQLAlchemyError as exc:
+            raise self._fail(f"marking session {session_id} {status}", exc) from None
 
     def end_active(self, reason: str, ended_at: int, status: str = "interrupted") -> list[int]:
         """Every session still `running` becomes `status`, with the reason; returns their ids."""
@@ -160,12 +182,76 @@ class SessionRepository:
         except SQLAlchemyError as exc:
             raise self._fail("recording an alert", exc) from None
 
+    # ------------------------------------------------------------------ paper and live sessions
+    INPUT_COLUMNS = ("seq", "phase", "close_ts", "symbol", "timeframe", "ts", "open", "high", "low", "close",
+                     "volume", "funding_rate")
+
+    def append_inputs(self, session_id: int, rows: list[tuple[Any, ...]], live_state: dict[str, Any] | None = None,
+                      ) -> None:
+        """Record consumed candles (tuples in INPUT_COLUMNS order) and the live state, in one transaction."""
+        try:
+            with self.db.engine.begin() as conn:
+                if rows:
+                    raw = conn.connection.dbapi_connection
+                    assert raw is not None
+                    cursor = raw.cursor()
+                    _bulk_insert(cursor, self.db.is_sqlite, "session_inputs", ("session_id", *self.INPUT_COLUMNS),
+                                 [(session_id, *r) for r in rows])
+                    cursor.close()
+                if live_state is not None:
+                    conn.execute(update(SessionRow).where(SessionRow.id == session_id)
+                                 .values(live_state=canonical(live_state)))
+        except SQLAlchemyError as exc:
+            raise self._fail(f"recording session {session_id}'s inputs", exc) from None
+
+    def load_inputs(self, session_id: int) -> list[tuple[Any, ...]]:
+        """Every recorded input of the session, in arrival order."""
+        table = INPUTS_TABLE
+        query = select(*(table.c[c] for c in self.INPUT_COLUMNS)).where(table.c.session_id == session_id) \
+            .order_by(table.c.seq)
+        try:
+            with self.db.engine.connect() as conn:
+                return [tuple(r) for r in conn.execute(query)]
+        except SQLAlchemyError as exc:
+            raise self._fail(f"reading session {session_id}'s inputs", exc) from None
+
+    def live_state(self, session_id: int) -> dict[str, Any]:
+        try:
+            with self.db.engine.connect() as conn:
+                text = conn.execute(select(SessionRow.live_state).where(SessionRow.id == session_id)).scalar_one()
+                return dict(json.loads(text or "{}"))
+        except SQLAlchemyError as exc:
+            raise self._fail(f"reading session {session_id}'s live state", exc) from None
+
+    def find_resumable(self, kind: str, fingerprint: str) -> SessionInfo | None:
+        """The newest session of this kind and configuration that did not finish (running or interrupted)."""
+        query = select(SessionRow).where(SessionRow.kind == kind, SessionRow.fingerprint == fingerprint,
+                                         SessionRow.status.in_(("running", "interrupted"))) \
+            .order_by(SessionRow.id.desc()).limit(1)
+        try:
+            with OrmSession(self.db.engine) as orm:
+                rows = list(orm.scalars(query))
+                return _info(rows[0]) if rows else None
+        except SQLAlchemyError as exc:
+            raise self._fail("looking for a session to resume", exc) from None
+
+    def reopen(self, session_id: int) -> None:
+        """Running again: results written at an earlier stop are removed (the resumed run rewrites them whole)."""
+        try:
+            with self.db.engine.begin() as conn:
+                for table in CHILD_TABLES.values():
+                    conn.execute(delete(table).where(table.c.session_id == session_id))
+                conn.execute(update(SessionRow).where(SessionRow.id == session_id).values(
+                    status="running", end_reason="", ended_at=None))
+        except SQLAlchemyError as exc:
+            raise self._fail(f"reopening session {session_id}", exc) from None
+
     def delete(self, ids: list[int]) -> int:
         if not ids:
             return 0
         try:
             with self.db.engine.begin() as conn:
-                for table in (*CHILD_TABLES.values(), ALERTS_TABLE):
+                for table in (*CHILD_TABLES.values(), ALERTS_TABLE, INPUTS_TABLE):
                     conn.execute(delete(table).where(table.c.session_id.in_(ids)))
                 return int(conn.execute(delete(SessionRow).where(SessionRow.id.in_(ids))).rowcount or 0)
         except SQLAlchemyError as exc:

@@ -1,0 +1,218 @@
+"""A paper session in the store: its inputs as they arrive, its live state for `perpbot monitor`, its results
+at the end, and an exact resume after a restart.
+
+The engine is deterministic, so the session records what it consumed (every warm-up and live candle,
+every funding rate) rather than its internal state; a restart replays those inputs through a fresh engine
+and arrives at the very same positions, resting orders, latched halts and ledger, then carries on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from perpbot.analytics import breakdown, compute_metrics
+from perpbot.config import PerpbotConfig
+from perpbot.data.paths import perpbot_home
+from perpbot.engine.clock import Clock, WallClock
+from perpbot.engine.paper import CloseReport, PaperEngine
+from perpbot.engine.windows import Candle
+from perpbot.model import Trade
+from perpbot.runtime.paper import PaperRuntime, RuntimeNotice
+from perpbot.sessions.frames import frames_from_parts
+from perpbot.sessions.manager import SessionManager
+from perpbot.store.repository import SessionRepository
+
+BREAKDOWN_KEYS = ("strategy", "symbol", "side", "regime", "exit_reason")
+
+
+class SessionRecorder:
+    """A runtime observer and input listener that keeps one paper session in the store."""
+
+    def __init__(self, manager: SessionManager, config: PerpbotConfig, *, data_label: str, flush_every: int = 50,
+                 clock: Clock | None = None, summary_dir: Path | None = None) -> None:
+        self.manager = manager
+        self.repository: SessionRepository = manager.repository
+        self.config = config
+        self.data_label = data_label
+        self.flush_every = flush_every
+        self.clock = clock or WallClock()
+        self.summary_dir = summary_dir
+        self.session_id: int | None = None
+        self.summary_path: Path | None = None
+        self.resumed_closes = 0
+        self._seq = 0
+        self._buffer: list[tuple[Any, ...]] = []
+        self._closes_since_flush = 0
+        self._last_state: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ start: new or resumed
+    def prepare(self, engine: PaperEngine, *, resume: bool = True) -> int | None:
+        """Before the feed exists: when an unfinished session of this configuration is in the store, replay
+        its inputs through `engine` and return the last close replayed (the feed continues after it)."""
+        previous = self.repository.find_resumable("paper", self.config.fingerprint()) if resume else None
+        if previous is None:
+            return None
+        self.session_id = previous.id
+        inputs = self.repository.load_inputs(previous.id)
+        last = replay_inputs(engine, inputs)
+        self._seq = len(inputs)
+        self.resumed_closes = len({r[2] for r in inputs if r[1] == "live"})
+        self.repository.reopen(previous.id)
+        return last
+
+    @property
+    def resumed(self) -> bool:
+        return self.session_id is not None
+
+    def attach(self, runtime: PaperRuntime, *, start_close_ms: int, resumed_at: int | None) -> int:
+        """Observe `runtime`; for a new session, create it, warm the runtime up and record the warm-up."""
+        runtime.observers.append(self)
+        runtime.input_listeners.append(self.on_input)
+        runtime.on_shutdown.append(lambda: self.finish(runtime))
+        if self.session_id is not None:
+            if resumed_at is not None:
+                runtime.barrier.start_after(resumed_at)
+            return self.session_id
+        syms = self.config.symbols
+        self.session_id = self.manager.create_session(
+            ",".join(sorted({s.key for s in self.config.strategies})), ",".join(s.symbol for s in syms),
+            runtime.engine.exec_tf, str(max(s.leverage for s in syms)), {},
+            self.config.model_dump(mode="json"), kind="paper", name=self.config.name, data_label=self.data_label,
+            starting_balance=self.config.account.starting_balance,
+        )
+        self._set_fingerprint(self.config.fingerprint())
+        runtime.warm_up(start_close_ms)
+        self._flush(None)
+        return self.session_id
+
+    def _set_fingerprint(self, fingerprint: str) -> None:
+        from sqlalchemy import update
+
+        from perpbot.store.tables import SessionRow
+
+        with self.repository.db.engine.begin() as conn:
+            conn.execute(update(SessionRow).where(SessionRow.id == self.session_id).values(fingerprint=fingerprint))
+
+    # ------------------------------------------------------------------ while running
+    def on_input(self, phase: str, close_ts: int, candles: Mapping[tuple[str, str], Candle],
+                 funding: Mapping[str, Decimal]) -> None:
+        for (symbol, tf), c in sorted(candles.items()):
+            rate = funding.get(symbol) if phase == "live" else None
+            self._buffer.append((self._seq, phase, close_ts, symbol, tf, c.ts, c.open, c.high, c.low, c.close,
+                                 c.volume, None if rate is None else str(rate)))
+            self._seq += 1
+
+    def on_close(self, report: CloseReport, runtime: PaperRuntime) -> None:
+        self._closes_since_flush += 1
+        if self._closes_since_flush >= self.flush_every:
+            self._flush(runtime.engine, report.close_ts)
+
+    def on_notice(self, notice: RuntimeNotice) -> None:
+        if self.session_id is not None:
+            self.repository.add_alert(self.session_id, notice.ts, notice.kind, "warning", notice.message)
+
+    def _flush(self, engine: PaperEngine | None, close_ts: int | None = None) -> None:
+        assert self.session_id is not None
+        state = live_state(engine, close_ts) if engine is not None else None
+        self.repository.append_inputs(self.session_id, self._buffer, state)
+        self._buffer = []
+        self._closes_since_flush = 0
+
+    # ------------------------------------------------------------------ the end
+    def finish(self, runtime: PaperRuntime) -> None:
+        """Flush, then write the session's results and end it: completed when the feed ran out,
+        interrupted when the operator stopped it (a later run resumes it)."""
+        if self.session_id is None:
+            return
+        engine = runtime.engine
+        last = runtime.health.last_close_ts
+        self._flush(engine, last)
+        status = "interrupted" if runtime.stopping else "completed"
+        reason = "stopped by the operator; the next run resumes it" if runtime.stopping else "the feed ended"
+        metrics, breakdowns = session_results(engine, self.config)
+        node = engine.node
+        frames = frames_from_parts(node.trades, list(node.orders.orders()), node.fills, node.funding,
+                                   node.decisions, engine.equity_curve)
+        summary = {"closes": runtime.health.closes + self.resumed_closes, "trades": len(node.trades),
+                   "final_balance": str(node.ledger.balance), "equity": node.equity_float(),
+                   "open_positions": {p.symbol: str(p.qty) for p in node.positions.open_positions()},
+                   "halted": engine.risk.halted, "halt_reason": engine.risk.halt_reason, "metrics": metrics}
+        self.repository.complete(self.session_id, frames, final_balance=node.ledger.balance, metrics=metrics,
+                                 breakdowns=breakdowns, summary=summary, ended_at=self.clock.now_ms(), status=status,
+                                 end_reason=reason)
+        folder = self.summary_dir or perpbot_home() / "sessions"
+        folder.mkdir(parents=True, exist_ok=True)
+        self.summary_path = folder / f"session-{self.session_id}-summary.json"
+        self.summary_path.write_text(json.dumps(summary, indent=1, sort_keys=True, default=str), encoding="utf-8")
+
+
+def replay_inputs(engine: PaperEngine, inputs: list[tuple[Any, ...]]) -> int | None:
+    """Feed recorded inputs through a fresh engine, exactly as they first arrived; returns the last close."""
+    last: int | None = None
+    group: dict[tuple[str, str], Candle] = {}
+    funding: dict[str, Decimal] = {}
+    key: tuple[str, int] | None = None
+
+    def flush() -> None:
+        nonlocal last
+        if key is None:
+            return
+        phase, close = key
+        if phase == "live":
+            engine.on_close(close, group, funding)
+            last = close
+        elif phase == "gap":
+            engine.absorb(group)
+            last = close
+
+    for _seq, phase, close_ts, symbol, tf, ts, o, h, lo, c, v, rate in inputs:
+        candle = Candle(int(ts), float(o), float(h), float(lo), float(c), float(v))
+        if phase == "warmup":
+            flush()
+            key, group, funding = None, {}, {}
+            engine.warm_up(symbol, tf, candle)
+            continue
+        if key != (phase, int(close_ts)):
+            flush()
+            key, group, funding = (phase, int(close_ts)), {}, {}
+        group[(symbol, tf)] = candle
+        if rate is not None:
+            funding[symbol] = Decimal(rate)
+    flush()
+    return last
+
+
+def live_state(engine: PaperEngine, close_ts: int | None) -> dict[str, Any]:
+    """What `perpbot monitor` shows of a running session, as plain JSON."""
+    node = engine.node
+    trades: list[Trade] = node.trades[-8:]
+    return {
+        "close_ts": close_ts, "equity": node.equity_float(), "balance": str(node.ledger.balance),
+        "realised": str(node.ledger.realised_pnl), "fees": str(node.ledger.fees_paid),
+        "funding": str(node.ledger.funding), "trades": len(node.trades),
+        "positions": [{"symbol": p.symbol, "qty": str(p.qty), "entry": str(p.entry_price),
+                       "mark": engine.market.price(p.symbol)} for p in node.positions.open_positions()],
+        "recent_trades": [{"symbol": t.symbol, "side": str(t.side), "net": str(t.net_pnl), "exit_ts": t.exit_ts,
+                           "reason": str(t.exit_reason)} for t in trades],
+        "halted": engine.risk.halted, "halt_reason": engine.risk.halt_reason,
+    }
+
+
+def session_results(engine: PaperEngine, config: PerpbotConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    node = engine.node
+    curve = engine.equity_curve
+    if len(curve) < 2:
+        return {}, {}
+    ts = np.array([t for t, _ in curve], dtype=np.int64)
+    equity = np.array([e for _, e in curve], dtype=np.float64)
+    report = compute_metrics(equity, ts, node.trades, starting_balance=float(config.account.starting_balance),
+                             fees_paid=float(node.ledger.fees_paid), funding_paid=float(-node.ledger.funding))
+    breakdowns = {key: [row.to_dict() for row in breakdown(node.trades, key)] for key in BREAKDOWN_KEYS}
+    return report.to_dict(), breakdowns
+

@@ -1,0 +1,103 @@
+"""A paper session stopped mid-run and started again ends exactly where an uninterrupted run ends."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from perpbot.config import parse_config
+from perpbot.engine.paper import CloseReport
+from perpbot.runtime.assemble import ReplayPlan, build_replay
+from perpbot.runtime.paper import PaperRuntime, RuntimeNotice
+from perpbot.runtime.recorder import SessionRecorder
+from perpbot.sessions.manager import SessionManager
+from perpbot.store.database import open_database
+from perpbot.store.repository import SessionRepository
+
+PLAN = ReplayPlan()
+
+
+@pytest.fixture()
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("PERPBOT_HOME", str(tmp_path / "home"))
+    raw = json.loads(Path("examples/config.json").read_text())
+    raw["data"] = {"use_shared_data": False, "allow_sample": True}
+    raw["backtest"] = {"start": "2024-02-01", "end": "2024-02-06"}
+    return parse_config(raw)
+
+
+class StopAfter:
+    def __init__(self, closes: int) -> None:
+        self.left = closes
+
+    def on_close(self, report: CloseReport, runtime: PaperRuntime) -> None:
+        self.left -= 1
+        if self.left == 0:
+            runtime.stop()
+
+    def on_notice(self, notice: RuntimeNotice) -> None:
+        pass
+
+
+def _run(config: Any, url: str, *, stop_after: int | None = None) -> tuple[PaperRuntime, SessionRecorder]:
+    recorder = SessionRecorder(SessionManager(SessionRepository(open_database(url))), config, data_label="",
+                               flush_every=7)
+    runtime, _ = build_replay(config, PLAN, recorder=recorder)
+    if stop_after is not None:
+        runtime.observers.insert(0, StopAfter(stop_after))
+    runtime.run()
+    return runtime, recorder
+
+
+def test_stop_and_resume_equals_one_run(config: Any, db_url: str, tmp_path: Path) -> None:
+    whole, whole_rec = _run(config, f"sqlite:///{tmp_path / 'whole.db'}")
+    assert len(whole.engine.node.trades) > 3
+
+    first, rec1 = _run(config, db_url, stop_after=150)
+    assert first.stopping
+    open_at_stop = list(first.engine.node.positions.open_positions())
+    info = rec1.repository.get(rec1.session_id or 0)
+    assert info.status == "interrupted" and "resumes" in info.end_reason
+    assert rec1.summary_path is not None and json.loads(rec1.summary_path.read_text())["closes"] == 150
+
+    second, rec2 = _run(config, db_url)
+    assert rec2.session_id == rec1.session_id and rec2.resumed_closes == 150
+    node, reference = second.engine.node, whole.engine.node
+    assert node.trades == reference.trades
+    assert node.fills == reference.fills
+    assert node.ledger.balance == reference.ledger.balance
+    assert second.engine.risk.halted == whole.engine.risk.halted
+    done = rec2.repository.get(rec2.session_id or 0)
+    assert done.status == "completed"
+    assert len(rec2.repository.load_frames(done.id).trades) == len(reference.trades)
+    if not open_at_stop:
+        pytest.skip("no position was open at the stop this time; the equality above still held")
+
+
+def test_the_position_open_at_the_stop_is_there_after_the_restart(config: Any, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    for stop in range(40, 400, 20):  # find a stop with a position open, then restart there
+        first, rec = _run(config, url, stop_after=stop)
+        held = {p.symbol: p.qty for p in first.engine.node.positions.open_positions()}
+        resting = sorted(o.client_id for o in first.engine.node.orders.open_orders())
+        if held:
+            break
+        rec.repository.delete([rec.session_id or 0])
+    assert held, "the sample never held a position at a stop"
+    recorder = SessionRecorder(SessionManager(SessionRepository(open_database(url))), config, data_label="")
+    runtime, _ = build_replay(config, PLAN, recorder=recorder)
+    assert {p.symbol: p.qty for p in runtime.engine.node.positions.open_positions()} == held
+    assert sorted(o.client_id for o in runtime.engine.node.orders.open_orders()) == resting
+    runtime.feed.close()
+
+
+def test_fresh_ignores_the_unfinished_session(config: Any, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    _, rec1 = _run(config, url, stop_after=30)
+    recorder = SessionRecorder(SessionManager(SessionRepository(open_database(url))), config, data_label="")
+    runtime, _ = build_replay(config, PLAN, recorder=recorder, resume=False)
+    assert recorder.session_id != rec1.session_id and recorder.resumed_closes == 0
+    runtime.feed.close()
