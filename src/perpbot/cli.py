@@ -215,11 +215,12 @@ def data_list(store: StoreOption = None) -> None:
     console.print(table)
 
 
-from perpbot.cli_paper import paper  # noqa: E402 - registered after the core commands
+from perpbot.cli_paper import monitor, paper  # noqa: E402 - registered after the core commands
 from perpbot.cli_report import report  # noqa: E402
 from perpbot.cli_sessions import sessions_app  # noqa: E402
 
 app.command()(paper)
+app.command()(monitor)
 app.command()(report)
 app.add_typer(sessions_app, name="sessions")
 

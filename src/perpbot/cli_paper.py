@@ -100,3 +100,35 @@ def paper(
         console.print(f"session {recorder.session_id} {state}; summary in {escape(str(recorder.summary_path))}")
     for line in monitor.alerts:
         console.print(f"[yellow]alert[/yellow] {line}")
+
+
+def monitor(
+    session_ids: Annotated[list[int] | None, typer.Argument(help="sessions to watch (default: every running one)")]
+    = None,
+    db_url: Annotated[str | None, typer.Option("--db-url", help="session database URL")] = None,
+    once: Annotated[bool, typer.Option("--once", help="print the current state and exit")] = False,
+    interval: Annotated[float, typer.Option(help="seconds between refreshes")] = 1.0,
+) -> None:
+    """Watch running bots from another terminal, through the session store they write to."""
+    from rich.live import Live
+
+    from perpbot.monitor.attach import render_sessions
+    from perpbot.store.database import open_database
+    from perpbot.store.repository import SessionRepository
+
+    try:
+        repository = SessionRepository(open_database(db_url))
+        view = render_sessions(repository, session_ids)
+    except PerpbotError as exc:
+        err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    if once:
+        console.print(view)
+        return
+    try:
+        with Live(view, console=console, auto_refresh=False) as live:
+            while True:
+                time.sleep(interval)
+                live.update(render_sessions(repository, session_ids), refresh=True)
+    except KeyboardInterrupt:
+        return

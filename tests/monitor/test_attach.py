@@ -1,0 +1,56 @@
+"""`perpbot monitor` shows a running session from the store another process writes to."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from perpbot.config import parse_config
+from perpbot.engine.paper import CloseReport
+from perpbot.runtime.assemble import ReplayPlan, build_replay
+from perpbot.runtime.paper import PaperRuntime, RuntimeNotice
+from perpbot.runtime.recorder import SessionRecorder
+from perpbot.sessions.manager import SessionManager
+from perpbot.store.database import open_database
+from perpbot.store.repository import SessionRepository
+from tests.cli.support import run_cli, squash
+
+
+class Peek:
+    """Runs `perpbot monitor --once` against the store halfway through the run, as a second terminal would."""
+
+    def __init__(self, url: str, home: Path, at: int) -> None:
+        self.url, self.home, self.at = url, home, at
+        self.output = ""
+
+    def on_close(self, report: CloseReport, runtime: PaperRuntime) -> None:
+        self.at -= 1
+        if self.at == 0:
+            self.output = run_cli(["monitor", "--once", "--db-url", self.url], home=self.home).output
+
+    def on_notice(self, notice: RuntimeNotice) -> None:
+        pass
+
+
+def test_monitor_shows_the_running_session(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setenv("PERPBOT_HOME", str(tmp_path / "home"))
+    raw = json.loads(Path("examples/config.json").read_text())
+    raw["data"] = {"use_shared_data": False, "allow_sample": True}
+    raw["backtest"] = {"start": "2024-02-01", "end": "2024-02-04"}
+    config = parse_config(raw)
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    recorder = SessionRecorder(SessionManager(SessionRepository(open_database(url))), config, data_label="",
+                               flush_every=10)
+    runtime, _ = build_replay(config, ReplayPlan(), recorder=recorder)
+    peek = Peek(url, tmp_path / "home", 120)
+    runtime.observers.append(peek)
+    runtime.run()
+    text = squash(peek.output)
+    assert f"session {recorder.session_id}" in text and "running" in text
+    assert "equity" in text and "recent trades" in text
+    after = squash(run_cli(["monitor", "--once", "--db-url", url], home=tmp_path / "home").output)
+    assert "no running session" in after
+    named = squash(run_cli(["monitor", str(recorder.session_id), "--once", "--db-url", url],
+                           home=tmp_path / "home").output)
+    assert "completed" in named
