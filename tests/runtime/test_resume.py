@@ -53,7 +53,7 @@ def _run(config: Any, url: str, *, stop_after: int | None = None) -> tuple[Paper
 
 
 def test_stop_and_resume_equals_one_run(config: Any, db_url: str, tmp_path: Path) -> None:
-    whole, whole_rec = _run(config, f"sqlite:///{tmp_path / 'whole.db'}")
+    whole, _ = _run(config, f"sqlite:///{tmp_path / 'whole.db'}")
     assert len(whole.engine.node.trades) > 3
 
     first, rec1 = _run(config, db_url, stop_after=150)
