@@ -6,7 +6,7 @@ import signal
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -34,16 +34,13 @@ def paper(
     no_store: Annotated[bool, typer.Option("--no-store", help="do not record the run as a session")] = False,
     db_url: Annotated[str | None, typer.Option("--db-url", help="session database URL")] = None,
 ) -> None:
-    """Paper-trade CONFIG: real strategies, risk and orders against the simulated exchange."""
+    """Paper-trade CONFIG: real strategies, risk and orders against the simulated exchange, on Bybit's live
+    public market data, or with --replay on recorded candles."""
     from perpbot.config import load_config
     from perpbot.monitor.alerts import AlertEngine, AppriseNotifier, alert_urls
     from perpbot.monitor.dashboard import ConsoleMonitor
     from perpbot.runtime.assemble import ReplayPlan, build_replay
 
-    if not replay:
-        err_console.print("[bold red]error:[/bold red] the live Bybit feed is not wired into `perpbot paper` yet; "
-                          "use --replay to trade recorded candles")
-        raise typer.Exit(2)
     try:
         cfg = load_config(config)
         plan = ReplayPlan(start.date() if start else None, end.date() if end else None, speed)
@@ -56,16 +53,19 @@ def paper(
 
             manager = SessionManager(SessionRepository(open_database(db_url or cfg.sessions.db_url)))
             recorder = SessionRecorder(manager, cfg, data_label="")
-        runtime, label = build_replay(cfg, plan, sleep=time.sleep, recorder=recorder, resume=not fresh)
+        if replay:
+            runtime, label = build_replay(cfg, plan, sleep=time.sleep, recorder=recorder, resume=not fresh)
+        else:
+            runtime, label = _live(cfg, recorder, resume=not fresh), "real"
         urls = alert_urls()
         notifier = AppriseNotifier(urls, title_prefix=f"perpbot {cfg.name}") if urls else None
-    except (PerpbotError, ValueError, PermissionError) as exc:
+    except (PerpbotError, ValueError, PermissionError, OSError) as exc:
         err_console.print(f"[bold red]error:[/bold red] {exc}")
         raise typer.Exit(2) from None
     if label != "real":
         err_console.print(f"[yellow]data: {label}[/yellow]")
     if recorder is not None:
-        verb = f"resumed after {recorder.resumed_closes} closes" if recorder.resumed_closes else "started"
+        verb = f"resumed after {recorder.resumed_closes} closes" if recorder.resumed else "started"
         err_console.print(f"session {recorder.session_id} {verb}")
     alerts = AlertEngine(cfg.alerts, exec_step_ms=runtime.engine.signals.exec_ms, send=notifier)
     monitor = ConsoleMonitor(cfg.name, console=console, alerts=alerts)
@@ -83,6 +83,9 @@ def paper(
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         health = runtime.run()
+    except PerpbotError as exc:  # the shutdown steps have run: the session says how it ended
+        err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -100,6 +103,21 @@ def paper(
         console.print(f"session {recorder.session_id} {state}; summary in {escape(str(recorder.summary_path))}")
     for line in monitor.alerts:
         console.print(f"[yellow]alert[/yellow] {line}")
+
+
+def _live(cfg: Any, recorder: Any, *, resume: bool) -> Any:
+    """The runtime on Bybit's public market data; PERPBOT_BYBIT_REST_URL / PERPBOT_BYBIT_WS_URL point it at a
+    Bybit-compatible server instead (e.g. `python -m perpbot.venues.bybit.testserver`)."""
+    import os
+
+    from perpbot.data.feeds import FeedSettings
+    from perpbot.engine.clock import WallClock
+    from perpbot.runtime.assemble import build_live
+
+    defaults = FeedSettings()
+    settings = FeedSettings(rest_url=os.environ.get("PERPBOT_BYBIT_REST_URL", defaults.rest_url),
+                            ws_url=os.environ.get("PERPBOT_BYBIT_WS_URL", defaults.ws_url))
+    return build_live(cfg, clock=WallClock(), settings=settings, recorder=recorder, resume=resume)
 
 
 def monitor(

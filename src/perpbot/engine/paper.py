@@ -60,7 +60,12 @@ class PaperEngine:
 
     # ------------------------------------------------------------------ before trading
     def warm_up(self, symbol: str, timeframe: str, candle: Candle) -> None:
-        """Feed a history candle: it fills the windows (signals are computed once, before the first close)."""
+        """Feed a history candle: it fills the windows (signals are computed once, before the first close).
+
+        A candle the window already has (history fetched again after a restart) is skipped."""
+        last = self.signals.window(symbol, timeframe).last_ts
+        if last is not None and candle.ts <= last:
+            return
         self.signals.on_candle(symbol, timeframe, candle, compute=False)
 
     def absorb(self, candles: Mapping[tuple[str, str], Candle]) -> None:

@@ -7,8 +7,11 @@ from datetime import date
 
 from perpbot.app import build_source
 from perpbot.config import PerpbotConfig
+from perpbot.data.feeds import BybitCandleFeed, FeedSettings
+from perpbot.engine.clock import Clock
 from perpbot.engine.paper import PaperEngine
 from perpbot.errors import ConfigError
+from perpbot.runtime.live_feed import LiveCandleFeed
 from perpbot.runtime.paper import PaperRuntime
 from perpbot.runtime.recorder import SessionRecorder
 from perpbot.runtime.replay import ReplayFeed
@@ -56,6 +59,29 @@ def build_replay(config: PerpbotConfig, plan: ReplayPlan, *, sleep: object = Non
     elif resumed_at is None:
         runtime.warm_up(start_ms)
     return runtime, resolved.label
+
+
+def build_live(config: PerpbotConfig, *, clock: Clock, settings: FeedSettings | None = None,
+               recorder: SessionRecorder | None = None, resume: bool = True) -> PaperRuntime:
+    """A paper runtime on Bybit's live public market data (or a Bybit-compatible server, by `settings`).
+
+    The warm-up comes from the REST API; the runtime trades the closes that follow it. With a recorder an
+    unfinished session of this configuration resumes: its recorded inputs are replayed first, and the live
+    feed's warm-up then only refills the windows (the engine skips candles it already has).
+    """
+    engine = PaperEngine(config, StrategyRegistry(config.strategy_dirs))
+    resumed_at = recorder.prepare(engine, resume=resume) if recorder is not None else None
+    feed = LiveCandleFeed(BybitCandleFeed(engine.signals.streams, clock=clock, settings=settings))
+    runtime = PaperRuntime(engine, feed)
+    now = clock.now_ms()
+    start = now - now % engine.signals.exec_ms  # the last execution close: history up to it, trading after
+    if recorder is not None:
+        recorder.data_label = "real"
+        recorder.attach(runtime, start_close_ms=start, resumed_at=resumed_at)
+    if recorder is None or resumed_at is not None:
+        # After a resume this refills what closed while the bot was down: filed, not traded.
+        runtime.warm_up(start)
+    return runtime
 
 
 def _ms(day: date) -> int:

@@ -85,14 +85,17 @@ class PaperRuntime:
     def warm_up(self, start_close_ms: int) -> int:
         """Fill every window from the feed's history; returns how many candles were fed."""
         fed = 0
+        latest = start_close_ms
         for symbol, tf in self.engine.signals.streams:
             step = timeframe_ms(tf)
             for candle in self.feed.history(symbol, tf, self.engine.signals.warmup_candles(symbol, tf)):
                 self.engine.warm_up(symbol, tf, candle)
                 for listener in self.input_listeners:
                     listener("warmup", candle.ts + step, {(symbol, tf): candle}, {})
+                latest = max(latest, candle.ts + step)
                 fed += 1
-        self.barrier.start_after(start_close_ms)
+        # A live feed's history can reach a close that happened while it was fetched: trade after it.
+        self.barrier.start_after(latest)
         return fed
 
     def stop(self) -> None:

@@ -45,6 +45,7 @@ class SessionRecorder:
         self.summary_dir = summary_dir
         self.session_id: int | None = None
         self.summary_path: Path | None = None
+        self._resumed = False
         self.resumed_closes = 0
         self._seq = 0
         self._buffer: list[tuple[Any, ...]] = []
@@ -59,6 +60,7 @@ class SessionRecorder:
         if previous is None:
             return None
         self.session_id = previous.id
+        self._resumed = True
         inputs = self.repository.load_inputs(previous.id)
         last = replay_inputs(engine, inputs)
         self._seq = len(inputs)
@@ -68,7 +70,8 @@ class SessionRecorder:
 
     @property
     def resumed(self) -> bool:
-        return self.session_id is not None
+        return self._resumed
+
 
     def attach(self, runtime: PaperRuntime, *, start_close_ms: int, resumed_at: int | None) -> int:
         """Observe `runtime`; for a new session, create it, warm the runtime up and record the warm-up."""
@@ -87,17 +90,24 @@ class SessionRecorder:
             starting_balance=self.config.account.starting_balance,
         )
         self._set_fingerprint(self.config.fingerprint())
-        runtime.warm_up(start_close_ms)
+        try:
+            runtime.warm_up(start_close_ms)
+        except Exception as exc:
+            self._update_row(status="failed", end_reason=f"the warm-up failed: {exc}", ended_at=self.clock.now_ms())
+            raise
         self._flush(None)
         return self.session_id
 
     def _set_fingerprint(self, fingerprint: str) -> None:
+        self._update_row(fingerprint=fingerprint)
+
+    def _update_row(self, **values: Any) -> None:
         from sqlalchemy import update
 
         from perpbot.store.tables import SessionRow
 
         with self.repository.db.engine.begin() as conn:
-            conn.execute(update(SessionRow).where(SessionRow.id == self.session_id).values(fingerprint=fingerprint))
+            conn.execute(update(SessionRow).where(SessionRow.id == self.session_id).values(**values))
 
     # ------------------------------------------------------------------ while running
     def on_input(self, phase: str, close_ts: int, candles: Mapping[tuple[str, str], Candle],
