@@ -31,10 +31,14 @@ def test_replay_runs_and_prints_the_summary(config_file: Path) -> None:
     assert "generated sample" in result.output  # the data is labelled for what it is
 
 
-def test_without_replay_it_says_what_is_missing(config_file: Path) -> None:
-    result = CliRunner().invoke(app, ["paper", "--config", str(config_file)])
+def test_live_without_a_reachable_exchange_says_so(config_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nothing listens on port 1: the live feed's warm-up cannot reach "Bybit", and says where it looked.
+    monkeypatch.setenv("PERPBOT_BYBIT_REST_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("PERPBOT_BYBIT_WS_URL", "ws://127.0.0.1:1/v5/public/linear")
+    result = CliRunner().invoke(app, ["paper", "--config", str(config_file), "--no-monitor"])
     assert result.exit_code == 2
-    assert "--replay" in result.output
+    assert "cannot reach Bybit at http://127.0.0.1:1" in " ".join(result.output.split())
+    assert "Traceback" not in result.output
 
 
 def test_a_replay_that_ends_before_it_starts_is_refused(config_file: Path) -> None:

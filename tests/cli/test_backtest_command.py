@@ -84,7 +84,9 @@ def test_backtest_without_json_writes_nothing_else(tmp_path: Path, shared_data: 
     assert result.exit_code == 0, result.output
     assert "cli-test: backtest summary" in squash(result.stdout)
     assert "result written" not in result.stdout
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json"], "a backtest creates no files of its own"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "home"], "no files beside the config"
+    stored = sorted(p.name for p in (tmp_path / "home").iterdir())
+    assert stored and all(name.startswith("perpbot.db") for name in stored), f"only the session store: {stored}"
 
 
 def test_generated_sample_data_is_labelled_in_the_summary_and_the_json(tmp_path: Path) -> None:

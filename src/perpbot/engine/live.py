@@ -21,9 +21,10 @@ from perpbot.signals.regime import RegimeClassifier
 from perpbot.strategies.base import Strategy
 from perpbot.strategies.registry import StrategyRegistry
 
-# Regime candles kept: the backtest classifies from a 500-candle pre-roll onwards, and hysteresis makes a
-# label depend on the path, so live keeps a long history for its labels to match.
-REGIME_WINDOW = 5000
+# Regime candles kept. A label on a trailing window equals the full history's once the window has
+# "settled" (signals/regime.py: > ~310 candles with the defaults); twice the 500 the module asks for
+# leaves room for a hysteresis band held a long time, at a fifth of the cost of 5,000.
+REGIME_WINDOW = 1000
 
 
 @dataclass(slots=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from tests.analytics.report import support
-from tests.analytics.report.browser import chart_state, render, require_chromium
+from tests.analytics.report.browser import chart_state, render_drawn, require_chromium
 from tests.analytics.report.support import array, chart_figures, traces
 
 from perpbot.analytics.report import ReportInput, ReportLimits, write_report
@@ -20,7 +20,7 @@ def _check_in_browser(result: BacktestResult, report: ReportInput, tmp_path: Pat
     files = write_report(report, tmp_path / "browser.html", limits=limits)
     html = files.html.read_text(encoding="utf-8")
     figures = chart_figures(html)
-    dom = render(files.html, chromium=chromium, flags=flags).dom
+    dom = render_drawn(files.html, chromium=chromium, flags=flags).dom
     state = chart_state(dom, list(figures))
     assert state.failed == 0
     assert state.total == state.rendered == len(figures) == 3 + len({t.symbol for t in result.trades})
@@ -55,7 +55,7 @@ def test_many_markers_are_drawn_with_webgl(tmp_path: Path) -> None:
     for symbol in {t.symbol for t in result.trades}:
         figure = figures[f"chart-candles-{symbol}"]
         assert {t["type"] for role in ("entry", "exit", "stop") for t in traces(figure, role)} == {"scattergl"}
-    dom = render(files.html, chromium=chromium).dom
+    dom = render_drawn(files.html, chromium=chromium).dom
     state = chart_state(dom, list(figures))
     assert (state.total, state.rendered, state.failed) == (len(figures), len(figures), 0)
     body = dom.split('<script type="application/json"', 1)[0]
