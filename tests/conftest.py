@@ -94,3 +94,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_user_session_db(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's PERPBOT_DB_URL must never send a test run into their real session database."""
+    monkeypatch.delenv("PERPBOT_DB_URL", raising=False)

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from perpbot.cli_sessions import DbUrl
 from perpbot.errors import PerpbotError
 
 console = Console()
@@ -32,7 +33,7 @@ def paper(
     fresh: Annotated[bool, typer.Option("--fresh", help="start a new session even if an unfinished one of this "
                                                         "configuration could be resumed")] = False,
     no_store: Annotated[bool, typer.Option("--no-store", help="do not record the run as a session")] = False,
-    db_url: Annotated[str | None, typer.Option("--db-url", help="session database URL")] = None,
+    db_url: DbUrl = None,
 ) -> None:
     """Paper-trade CONFIG: real strategies, risk and orders against the simulated exchange, on Bybit's live
     public market data, or with --replay on recorded candles."""
@@ -123,7 +124,7 @@ def _live(cfg: Any, recorder: Any, *, resume: bool) -> Any:
 def monitor(
     session_ids: Annotated[list[int] | None, typer.Argument(help="sessions to watch (default: every running one)")]
     = None,
-    db_url: Annotated[str | None, typer.Option("--db-url", help="session database URL")] = None,
+    db_url: DbUrl = None,
     once: Annotated[bool, typer.Option("--once", help="print the current state and exit")] = False,
     interval: Annotated[float, typer.Option(help="seconds between refreshes")] = 1.0,
 ) -> None:

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from perpbot.cli_sessions import DbUrl
 from perpbot.errors import PerpbotError
 
 console = Console()
@@ -19,8 +20,7 @@ def report(
     session_id: Annotated[int | None, typer.Argument(help="session id")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="the HTML file (default: session-ID.html)")] = None,
     last: Annotated[bool, typer.Option("--last", help="the newest session")] = False,
-    db_url: Annotated[str | None, typer.Option("--db-url", help="database URL (default: SQLite in PERPBOT_HOME)")]
-    = None,
+    db_url: DbUrl = None,
 ) -> None:
     """Write a self-contained HTML report of a stored session, with PNG images of equity and drawdown."""
     try:

@@ -19,7 +19,8 @@ sessions_app = typer.Typer(help="Stored runs: list, show, compare, export, prune
 console = Console()
 err_console = Console(stderr=True)
 
-DbUrl = Annotated[str | None, typer.Option("--db-url", help="database URL (default: SQLite in PERPBOT_HOME)")]
+DbUrl = Annotated[str | None, typer.Option("--db-url", help="database URL (default: $PERPBOT_DB_URL, else SQLite "
+                                                             "in PERPBOT_HOME)")]
 Last = Annotated[int | None, typer.Option("--last", min=1, help="the newest N sessions")]
 
 

@@ -16,7 +16,7 @@ from perpbot.engine.service import run_backtest
 from perpbot.errors import StoreError
 from perpbot.sessions.frames import frames_from_result
 from perpbot.sessions.manager import SessionManager
-from perpbot.store.database import head_revision, masked, open_database
+from perpbot.store.database import default_url, head_revision, masked, open_database
 from perpbot.store.repository import SessionRepository
 from tests.engine.test_backtest_loop import _config, _source
 
@@ -151,3 +151,16 @@ def test_money_round_trips_exactly(db_url: str) -> None:
 
     round_trip()
     repo.db.dispose()
+
+
+def test_the_default_database_is_the_environment_url_else_a_file_in_the_home(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PERPBOT_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("PERPBOT_DB_URL", raising=False)
+    assert default_url() == f"sqlite:///{tmp_path / 'home' / 'perpbot.db'}"
+    db = open_database()
+    assert (tmp_path / "home" / "perpbot.db").exists() and db.revision() == head_revision()
+    db.dispose()
+    monkeypatch.setenv("PERPBOT_DB_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    open_database().dispose()
+    assert (tmp_path / "elsewhere.db").exists()

@@ -93,7 +93,7 @@ class SessionRecorder:
         try:
             runtime.warm_up(start_close_ms)
         except Exception as exc:
-            self._update_row(status="failed", end_reason=f"the warm-up failed: {exc}", ended_at=self.clock.now_ms())
+            self.repository.mark(self.session_id, "failed", f"the warm-up failed: {exc}", self.clock.now_ms())
             raise
         self._flush(None)
         return self.session_id

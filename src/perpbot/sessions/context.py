@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from perpbot.config import PerpbotConfig
 from perpbot.data.sources import MarketDataSource
@@ -19,8 +20,10 @@ LOOKBACK = 200  # execution candles behind the start that the volatility is meas
 
 
 def market_context(config: PerpbotConfig, source: MarketDataSource, start_ms: int) -> dict[str, Any]:
-    """Per symbol: the last close before `start_ms`, annualised realised volatility of the candles before
-    it, and the regime then. Only candles closed by the start are read, so nothing from the run leaks in."""
+    """Per symbol: the last close at or before `start_ms`, annualised realised volatility of the candles
+    before it, and the regime then. Only candles closed by the start are read, so nothing from the run
+    leaks in: a candle opened at `ts` closes at `ts + step`, so it is known at the start when
+    `ts + step <= start_ms`."""
     tf = execution_timeframe(config)
     step = timeframe_ms(tf)
     out: dict[str, Any] = {"timeframe": tf, "at": start_ms, "symbols": {}}
@@ -28,9 +31,12 @@ def market_context(config: PerpbotConfig, source: MarketDataSource, start_ms: in
     for sym in config.symbols:
         entry: dict[str, Any] = {}
         try:
-            frame = source.candles(sym.symbol, tf, start_ms - (LOOKBACK + 1) * step, start_ms + step)
+            frame: pd.DataFrame | None = source.candles(sym.symbol, tf, start_ms - (LOOKBACK + 1) * step,
+                                                        _closed_by(start_ms, step))
         except DataError:
-            out["symbols"][sym.symbol] = {"note": "no candles at the start"}
+            frame = None
+        if frame is None or frame.empty:  # some sources raise, others answer with no rows
+            out["symbols"][sym.symbol] = _opening_only(source, sym.symbol, tf, start_ms)
             continue
         closes = frame["close"].to_numpy(dtype=np.float64)
         entry["price"] = float(closes[-1])
@@ -40,10 +46,28 @@ def market_context(config: PerpbotConfig, source: MarketDataSource, start_ms: in
         if classifier is not None:
             rtf = config.regime.timeframe
             try:
-                rframe = source.candles(sym.symbol, rtf, start_ms - classifier.min_history * 2 * timeframe_ms(rtf),
-                                        start_ms)
+                rstep = timeframe_ms(rtf)
+                rframe = source.candles(sym.symbol, rtf, start_ms - classifier.min_history * 2 * rstep,
+                                        _closed_by(start_ms, rstep))
                 entry["regime"] = classifier.reading(rframe).regime
             except DataError:
                 entry["regime"] = "unknown"
         out["symbols"][sym.symbol] = entry
     return out
+
+
+def _opening_only(source: MarketDataSource, symbol: str, tf: str, start_ms: int) -> dict[str, Any]:
+    """When the data begins at the start: the open of the candle opened then is the one price known."""
+    try:
+        first = source.candles(symbol, tf, start_ms, start_ms + 1)
+    except DataError:
+        first = None
+    if first is None or first.empty:
+        return {"note": "no candles at the start"}
+    return {"price": float(first["open"].iloc[0]),
+            "note": "no candles before the start: the price is the open at the start, no volatility or regime"}
+
+
+def _closed_by(start_ms: int, step: int) -> int:
+    """The exclusive end (on candle open times) of the candles closed by `start_ms`."""
+    return start_ms - step + 1

@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from perpbot.errors import StoreError
 from perpbot.sessions.frames import SessionFrames
 
@@ -33,8 +35,7 @@ def export_frames(frames: SessionFrames, meta: dict[str, Any], fmt: str, out: Pa
         raise StoreError(f"cannot write an export under {parent}: {exc.strerror or exc}") from None
     try:
         if fmt == "json":
-            body = {"session": meta, **{name: json.loads(frame.to_json(orient="records"))
-                                        for name, frame in frames.tables().items()}}
+            body = {"session": meta, **{name: _records(frame) for name, frame in frames.tables().items()}}
             target = staging / "session.json"
             target.write_text(json.dumps(body, indent=1, sort_keys=True, default=str), encoding="utf-8")
             target.replace(out)
@@ -53,3 +54,10 @@ def export_frames(frames: SessionFrames, meta: dict[str, Any], fmt: str, out: Pa
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return out
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as plain Python values, missing ones as None. (pandas' own JSON writer rounds floats to 10
+    significant digits; Python's keeps every digit, so the equity and prices read back exactly.)"""
+    plain = frame.astype(object).where(frame.notna(), None)
+    return plain.to_dict("records")  # type: ignore[return-value]

@@ -13,11 +13,12 @@ import numpy as np
 
 import perpbot
 from perpbot.analytics import compute_metrics
+from perpbot.collector import collector_paused
 from perpbot.engine.clock import Clock, WallClock
 from perpbot.errors import StoreError
 from perpbot.model import ExitReason, Side, Trade
 from perpbot.sessions.export import export_frames
-from perpbot.sessions.frames import SessionFrames, frames_from_result
+from perpbot.sessions.frames import SessionFrames, equity_frame, rows_from_result
 from perpbot.store.repository import SessionInfo, SessionRepository
 
 if TYPE_CHECKING:
@@ -93,8 +94,8 @@ class SessionManager:
         ts = frames.equity["ts"].to_numpy(dtype=np.int64)
         report = compute_metrics(equity, ts, _trades(frames), starting_balance=float(info.starting_balance),
                                  exposure_fraction=float(frames.equity["exposed"].mean()) if len(ts) else 0.0,
-                                 fees_paid=sum(float(v) for v in frames.trades["fees"]),
-                                 funding_paid=-sum(float(v) for v in frames.funding["amount"]))
+                                 fees_paid=float(sum((Decimal(v) for v in frames.fills["fee"]), Decimal(0))),
+                                 funding_paid=float(-sum((Decimal(v) for v in frames.funding["amount"]), Decimal(0))))
         return report.to_dict()
 
     def compare_sessions(self, ids: list[int]) -> SessionComparison:
@@ -132,9 +133,12 @@ class SessionManager:
             starting_balance=result.starting_balance, created_at=self.clock.now_ms(), data_start=start,
             data_end=end,
         )
-        self.repository.complete(session_id, frames_from_result(result), final_balance=result.final_balance,
-                                 metrics=result.metrics, breakdowns=result.breakdowns, summary=result.summary(),
-                                 ended_at=self.clock.now_ms())
+        with collector_paused():  # 10^5 new rows beside a result of millions of objects: see collector_paused
+            rows = rows_from_result(result)
+            self.repository.complete_rows(session_id, rows, equity_frame(result),
+                                          final_balance=result.final_balance, metrics=result.metrics,
+                                          breakdowns=result.breakdowns, summary=result.summary(),
+                                          ended_at=self.clock.now_ms())
         return session_id
 
     # ------------------------------------------------------------------ across sessions

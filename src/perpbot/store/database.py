@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,13 @@ from perpbot.errors import StoreError
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+DB_URL_ENV = "PERPBOT_DB_URL"
+
+
 def default_url() -> str:
-    """A SQLite file in the user data folder ($PERPBOT_HOME)."""
-    return f"sqlite:///{perpbot_home() / 'perpbot.db'}"
+    """$PERPBOT_DB_URL when set (the place for a URL that holds a password), else a SQLite file in the
+    user data folder ($PERPBOT_HOME)."""
+    return os.environ.get(DB_URL_ENV) or f"sqlite:///{perpbot_home() / 'perpbot.db'}"
 
 
 def masked(url: str) -> str:

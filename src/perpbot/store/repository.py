@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sqlite3
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 
 import pandas as pd
@@ -15,6 +17,7 @@ from sqlalchemy import Integer, Table, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session as OrmSession
 
+from perpbot.collector import collector_paused
 from perpbot.errors import StoreError
 from perpbot.sessions.equity import downsample_equity
 from perpbot.sessions.frames import (
@@ -123,21 +126,35 @@ class SessionRepository:
                  breakdowns: dict[str, Any], summary: dict[str, Any], ended_at: int, status: str = "completed",
                  end_reason: str = "", max_equity_points: int = 5000) -> dict[str, int]:
         """Write every row of the run and mark the session finished, all in one transaction."""
+        tables = frames.tables()
+        equity = tables.pop("equity")
+        rows = {name: _tuples(frame, CHILD_TABLES[name]) for name, frame in tables.items()}
+        return self.complete_rows(session_id, rows, equity, final_balance=final_balance, metrics=metrics,
+                                  breakdowns=breakdowns, summary=summary, ended_at=ended_at, status=status,
+                                  end_reason=end_reason, max_equity_points=max_equity_points)
+
+    def complete_rows(self, session_id: int, rows: dict[str, list[tuple[Any, ...]]], equity: pd.DataFrame, *,
+                      final_balance: Decimal, metrics: dict[str, Any], breakdowns: dict[str, Any],
+                      summary: dict[str, Any], ended_at: int, status: str = "completed", end_reason: str = "",
+                      max_equity_points: int = 5000) -> dict[str, int]:
+        """`complete` from rows already in column order (`frames.rows_from_result`) and the full equity
+        curve, which is kept at chart resolution."""
         if status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, was {status!r}")
-        tables = frames.tables()
-        tables["equity"] = downsample_equity(tables["equity"], max_equity_points)
+        expected = set(CHILD_TABLES) - {"equity"}
+        if set(rows) != expected:
+            raise ValueError(f"rows must hold exactly the tables {sorted(expected)}, got {sorted(rows)}")
+        tables = {**rows, "equity": _tuples(downsample_equity(equity, max_equity_points), CHILD_TABLES["equity"])}
         counts: dict[str, int] = {}
         try:
-            with self.db.engine.begin() as conn:
+            with collector_paused(), self.db.engine.begin() as conn:
                 raw = conn.connection.dbapi_connection
                 assert raw is not None
                 cursor = raw.cursor()
-                for name, frame in tables.items():
-                    rows = _tuples(frame, session_id, CHILD_TABLES[name])
-                    counts[name] = len(rows)
-                    if rows:
-                        _bulk_insert(cursor, self.db.is_sqlite, name, ("session_id", *COLUMNS[name]), rows)
+                for name, table_rows in tables.items():
+                    counts[name] = len(table_rows)
+                    if table_rows:
+                        _bulk_insert(cursor, self.db.is_sqlite, name, COLUMNS[name], session_id, table_rows)
                 cursor.close()
                 conn.execute(update(SessionRow).where(SessionRow.id == session_id).values(
                     status=status, end_reason=end_reason, ended_at=ended_at, final_balance=str(final_balance),
@@ -195,13 +212,12 @@ class SessionRepository:
                     raw = conn.connection.dbapi_connection
                     assert raw is not None
                     cursor = raw.cursor()
-                    _bulk_insert(cursor, self.db.is_sqlite, "session_inputs", ("session_id", *self.INPUT_COLUMNS),
-                                 [(session_id, *r) for r in rows])
+                    _bulk_insert(cursor, self.db.is_sqlite, "session_inputs", self.INPUT_COLUMNS, session_id, rows)
                     cursor.close()
                 if live_state is not None:
                     conn.execute(update(SessionRow).where(SessionRow.id == session_id)
                                  .values(live_state=canonical(live_state)))
-        except SQLAlchemyError as exc:
+        except self._driver_errors() as exc:
             raise self._fail(f"recording session {session_id}'s inputs", exc) from None
 
     def load_inputs(self, session_id: int) -> list[tuple[Any, ...]]:
@@ -318,9 +334,9 @@ class SessionRepository:
         return SessionFrames(**out)
 
 
-def _tuples(frame: pd.DataFrame, session_id: int, table: Table) -> list[tuple[Any, ...]]:
-    """Rows as plain Python tuples, session id first (no numpy scalars, None for missing, integers as int:
-    a nullable integer column arrives from pandas as floats)."""
+def _tuples(frame: pd.DataFrame, table: Table) -> list[tuple[Any, ...]]:
+    """Rows as plain Python tuples (no numpy scalars, None for missing, integers as int: a nullable
+    integer column arrives from pandas as floats)."""
     if frame.empty:
         return []
     columns = []
@@ -333,15 +349,34 @@ def _tuples(frame: pd.DataFrame, session_id: int, table: Table) -> list[tuple[An
             if isinstance(table.c[name].type, Integer):
                 values = [None if v is None else int(v) for v in values]
         columns.append(values)
-    return list(zip([session_id] * len(frame), *columns, strict=True))
+    return list(zip(*columns, strict=True))
 
 
-def _bulk_insert(cursor: Any, sqlite: bool, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    """The driver's fastest bulk path: executemany on SQLite, COPY on PostgreSQL (same transaction)."""
-    names = ", ".join(columns)
+def _bulk_insert(cursor: Any, sqlite: bool, table: str, columns: tuple[str, ...], session_id: int,
+                 rows: list[tuple[Any, ...]]) -> None:
+    """The driver's fastest bulk path, in the caller's transaction: executemany on SQLite (the session id
+    written into the statement, so the rows go in as they are), COPY on PostgreSQL."""
+    names = ", ".join(("session_id", *columns))
     if sqlite:
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})", rows)
+        _sqlite_insert(cursor, f"INSERT INTO {table} ({names}) VALUES ", f"({int(session_id)}, "
+                       f"{', '.join('?' * len(columns))})", len(columns), rows)
         return
     with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row(row)
+            copy.write_row((session_id, *row))
+
+
+_ROWS_PER_STATEMENT = 100
+
+
+def _sqlite_insert(cursor: Any, head: str, one_row: str, width: int, rows: list[tuple[Any, ...]]) -> None:
+    """executemany with up to 100 rows per statement: each statement runs once for many rows, which
+    makes a large write about a fifth faster than one statement per row."""
+    limit = cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    per = max(1, min(_ROWS_PER_STATEMENT, limit // width))
+    whole = len(rows) - len(rows) % per
+    if whole:
+        cursor.executemany(head + ", ".join([one_row] * per),
+                           [tuple(chain.from_iterable(rows[i:i + per])) for i in range(0, whole, per)])
+    if whole < len(rows):
+        cursor.executemany(head + one_row, rows[whole:])

@@ -1,4 +1,4 @@
-"""Alembic environment: run with the connection the repository hands over (see perpbot.store.schema)."""
+"""Alembic environment: run with the connection the repository hands over (see perpbot.store.database.open_database)."""
 
 from __future__ import annotations
 
