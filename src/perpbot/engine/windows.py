@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
+from perpbot.model.candle import Candle
+
+__all__ = ["COLUMNS", "Candle", "CandleWindow", "WindowMarket"]
+
 COLUMNS = ("ts", "open", "high", "low", "close", "volume")
-
-
-@dataclass(frozen=True, slots=True)
-class Candle:
-    """One closed candle; `ts` is its open time in ms, as everywhere in perpbot."""
-
-    ts: int
-    open: float
-    high: float
-    low: float
-    close: float
-    volume: float
 
 
 class CandleWindow:

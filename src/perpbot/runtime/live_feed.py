@@ -36,9 +36,7 @@ class LiveCandleFeed:
         out: list[ClosedCandle | FeedGap] = []
         for event in self._feed.next_events(timeout_s):
             if isinstance(event, CandleClosed):
-                c = event.candle
-                out.append(ClosedCandle(event.symbol, event.timeframe,
-                                        Candle(c.ts, c.open, c.high, c.low, c.close, c.volume)))
+                out.append(ClosedCandle(event.symbol, event.timeframe, event.candle))
             else:
                 out.append(FeedGap(event.symbol, event.timeframe, event.first_missing_ts, event.last_missing_ts,
                                    event.reason))

@@ -10,19 +10,10 @@ import numpy as np
 import pandas as pd
 
 from perpbot.data.frames import CANDLE_COLUMNS, validate_candles
+from perpbot.model.candle import Candle
 from perpbot.model.timeframe import timeframe_ms
 
-
-@dataclass(frozen=True, slots=True)
-class FeedCandle:
-    """One closed candle as the project's frames hold it: open time in ms, float64 prices and volume."""
-
-    ts: int
-    open: float
-    high: float
-    low: float
-    close: float
-    volume: float
+FeedCandle = Candle  # the feed delivers the model's candle value
 
 
 class Via(StrEnum):
