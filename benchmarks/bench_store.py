@@ -23,7 +23,7 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
 
-    from perpbot.engine.backtest import _collector_paused as collector_paused
+    from perpbot.collector import collector_paused
     from perpbot.sessions.frames import equity_frame, rows_from_result
 
     with tempfile.TemporaryDirectory() as tmp_name:

@@ -72,3 +72,33 @@ def test_checks_json_is_the_canonical_json_of_the_checks_on_a_real_run() -> None
 def test_checks_json_is_the_canonical_json_of_any_checks(checks: list[RiskCheck]) -> None:
     expected = canonical_json([{"name": c.name, "passed": c.passed, "detail": c.detail} for c in checks])
     assert checks_json(checks) == expected
+
+
+def test_signals_and_weights_json_are_canonical_json_on_a_real_run() -> None:
+    from perpbot.sessions.frames import signals_json, weights_json
+
+    seen = 0
+    for decision in _result().decisions:
+        if decision.intent is not None:
+            intent = decision.intent
+            assert signals_json(intent.signals) == canonical_json(
+                [{"strategy": s.strategy, "timeframe": s.timeframe, "value": s.value,
+                  "stop_distance": s.stop_distance} for s in intent.signals])
+            assert weights_json(intent.weights) == canonical_json(dict(intent.weights))
+            seen += 1
+    assert seen > 10
+
+
+@given(st.lists(st.tuples(st.text(), st.floats(allow_nan=False, allow_infinity=False)), max_size=6),
+       st.lists(st.tuples(st.text(), st.floats(allow_nan=False, allow_infinity=False),
+                          st.none() | st.floats(min_value=0, allow_nan=False, allow_infinity=False)), max_size=4))
+def test_signals_and_weights_json_match_the_encoder(weights: list[tuple[str, float]],
+                                                    signals: list[tuple[str, float, float | None]]) -> None:
+    from perpbot.model import Signal
+    from perpbot.sessions.frames import signals_json, weights_json
+
+    assert weights_json(weights) == canonical_json(dict(weights))
+    built = [Signal(name, "BTCUSDT", "15m", 0, value, stop) for name, value, stop in signals]
+    assert signals_json(built) == canonical_json([{"strategy": s.strategy, "timeframe": s.timeframe,
+                                                   "value": s.value, "stop_distance": s.stop_distance}
+                                                  for s in built])

@@ -8,6 +8,7 @@ milliseconds (UTC). Nested details (signals, weights, risk checks) are canonical
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from perpbot.engine.decisions import Decision
-from perpbot.model import Fill, FundingPayment, Order, Trade
+from perpbot.model import Fill, FundingPayment, Order, Signal, Trade
 from perpbot.model.trading import RiskCheck
 
 if TYPE_CHECKING:
@@ -73,7 +74,8 @@ def rows_from_result(result: BacktestResult) -> dict[str, list[tuple[Any, ...]]]
     return {
         "trades": [tuple(trade_row(i, t).values()) for i, t in enumerate(result.trades, start=1)],
         "orders": [tuple(order_row(o).values()) for o in orders],
-        "order_events": [tuple(row.values()) for o in orders for row in order_event_rows(o)],
+        "order_events": [(o.client_id, i, ts, _text(status), reason)
+                         for o in orders for i, (ts, status, reason) in enumerate(o.history)],
         "fills": [tuple(fill_row(f).values()) for f in result.fills],
         "funding": [tuple(funding_row(p).values()) for p in result.funding],
         "decisions": [tuple(decision_row(d).values()) for d in result.decisions],
@@ -135,6 +137,29 @@ def checks_json(checks: Sequence[RiskCheck]) -> str:
                           f'"passed":{"true" if c.passed else "false"}}}' for c in checks) + "]"
 
 
+def signals_json(signals: Sequence[Signal]) -> str:
+    """`canonical_json` of the signals behind an intent, written directly (one list per decision)."""
+    return "[" + ",".join(f'{{"stop_distance":{_number(s.stop_distance)},"strategy":{_quoted(s.strategy)},'
+                          f'"timeframe":{_quoted(s.timeframe)},"value":{_number(s.value)}}}' for s in signals) + "]"
+
+
+def weights_json(weights: Sequence[tuple[str, float]]) -> str:
+    """`canonical_json` of the strategy weights as an object, written directly."""
+    merged = dict(weights)
+    return "{" + ",".join(f"{_quoted(k)}:{_number(merged[k])}" for k in sorted(merged)) + "}"
+
+
+def _number(value: float | None) -> str:
+    """A number as json.dumps writes it (float repr; null for None); NaN and infinities are refused, as there."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return canonical_json(value)
+    if not math.isfinite(value):
+        raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
+    return repr(value) if isinstance(value, float) else str(value)
+
+
 def trade_row(trade_no: int, t: Trade) -> dict[str, Any]:
     return {"trade_no": trade_no, "symbol": t.symbol, "side": _text(t.side), "qty": money(t.qty),
             "entry_price": money(t.entry_price), "exit_price": money(t.exit_price), "entry_ts": t.entry_ts,
@@ -178,9 +203,8 @@ def decision_row(d: Decision) -> dict[str, Any]:
         "regime": intent.regime if intent else "",
         "reference_price": intent.reference_price if intent else None,
         "stop_distance": intent.stop_distance if intent else None,
-        "signals": canonical_json([{"strategy": s.strategy, "timeframe": s.timeframe, "value": s.value,
-                                    "stop_distance": s.stop_distance} for s in intent.signals] if intent else []),
-        "weights": canonical_json(dict(intent.weights) if intent else {}),
+        "signals": signals_json(intent.signals) if intent else "[]",
+        "weights": weights_json(intent.weights) if intent else "{}",
         "approved": risk.approved if risk else None,
         "qty": money(risk.qty) if risk else None,
         "stop_price": money(risk.stop_price) if risk else None,
