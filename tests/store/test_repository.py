@@ -11,30 +11,14 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perpbot.engine.result import BacktestResult
-from perpbot.engine.service import run_backtest
 from perpbot.errors import StoreError
 from perpbot.sessions.frames import frames_from_result
 from perpbot.sessions.manager import SessionManager
 from perpbot.store.database import default_url, head_revision, masked, open_database
 from perpbot.store.repository import SessionRepository
-from tests.engine.test_backtest_loop import _config, _source
+from tests.store.support import Clock, small_result
 
-_RESULT: list[BacktestResult] = []
-
-
-def _result() -> BacktestResult:
-    if not _RESULT:
-        _RESULT.append(run_backtest(_config(backtest={"end": "2024-01-20"}), _source()))
-    return _RESULT[0]
-
-
-class Clock:
-    def __init__(self, now: int = 1_800_000_000_000) -> None:
-        self.now = now
-
-    def now_ms(self) -> int:
-        return self.now
+_result = small_result
 
 
 def _manager(url: str) -> SessionManager:
