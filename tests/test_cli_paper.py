@@ -46,3 +46,21 @@ def test_a_replay_that_ends_before_it_starts_is_refused(config_file: Path) -> No
                                       "--to", "2024-02-01", "--no-monitor"])
     assert result.exit_code == 2
     assert "must be after its start" in result.output
+
+
+def test_a_replay_with_tight_risk_stores_its_alerts(config_file: Path) -> None:
+    import sqlalchemy as sa
+
+    raw = json.loads(config_file.read_text())
+    raw["risk"] = {**raw.get("risk", {}), "max_daily_loss_pct": 0.5, "max_drawdown_pct": 1}
+    config_file.write_text(json.dumps(raw))
+    db = config_file.parent / "alerts.db"
+    result = CliRunner().invoke(app, ["paper", "--config", str(config_file), "--replay", "--from", "2024-02-01",
+                                      "--to", "2024-02-10", "--no-monitor", "--db-url", f"sqlite:///{db}"])
+    assert result.exit_code == 0, result.output
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        keys = [row[0] for row in conn.execute(sa.text("SELECT key FROM alerts ORDER BY id"))]
+    engine.dispose()
+    assert "halt" in keys  # the drawdown breaker trips and the alert is kept with the session
+    assert keys.count("halt") == 1

@@ -68,7 +68,8 @@ def paper(
     if recorder is not None:
         verb = f"resumed after {recorder.resumed_closes} closes" if recorder.resumed else "started"
         err_console.print(f"session {recorder.session_id} {verb}")
-    alerts = AlertEngine(cfg.alerts, exec_step_ms=runtime.engine.signals.exec_ms, send=notifier)
+    alerts = AlertEngine(cfg.alerts, exec_step_ms=runtime.engine.signals.exec_ms,
+                         send=_alert_delivery(notifier, recorder))
     monitor = ConsoleMonitor(cfg.name, console=console, alerts=alerts)
     monitor.attach(runtime)  # snapshots and alert rules run with or without the dashboard
     if notifier is not None:
@@ -104,6 +105,18 @@ def paper(
         console.print(f"session {recorder.session_id} {state}; summary in {escape(str(recorder.summary_path))}")
     for line in monitor.alerts:
         console.print(f"[yellow]alert[/yellow] {line}")
+
+
+def _alert_delivery(notifier: Any, recorder: Any) -> Any:
+    """Each fired alert goes to the notification services (off-thread) and into the session's alerts table."""
+
+    def deliver(alert: Any) -> None:
+        if notifier is not None:
+            notifier(alert)
+        if recorder is not None and recorder.session_id is not None:
+            recorder.repository.add_alert(recorder.session_id, alert.ts, alert.key, alert.severity, alert.message)
+
+    return deliver
 
 
 def _live(cfg: Any, recorder: Any, *, resume: bool) -> Any:
