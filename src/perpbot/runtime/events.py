@@ -1,36 +1,9 @@
-"""What a candle feed delivers to the runtime."""
+"""What a candle feed delivers to the runtime: the live feed's own event types, which the replay feed
+and the tests build too (a replayed candle arrives `Via.RECORDED`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from perpbot.data.feeds.events import CandleClosed as ClosedCandle
+from perpbot.data.feeds.events import GapReported as FeedGap
 
-from perpbot.engine.windows import Candle
-from perpbot.model.timeframe import timeframe_ms
-
-
-@dataclass(frozen=True, slots=True)
-class ClosedCandle:
-    """A candle that has closed, for one (symbol, timeframe) stream."""
-
-    symbol: str
-    timeframe: str
-    candle: Candle
-
-    @property
-    def stream(self) -> tuple[str, str]:
-        return (self.symbol, self.timeframe)
-
-    @property
-    def close_ts(self) -> int:
-        return self.candle.ts + timeframe_ms(self.timeframe)
-
-
-@dataclass(frozen=True, slots=True)
-class FeedGap:
-    """Candles the feed could not get, even by re-fetching: reported, never made up."""
-
-    symbol: str
-    timeframe: str
-    first_missing_ts: int  # open time of the first missing candle
-    last_missing_ts: int
-    reason: str
+__all__ = ["ClosedCandle", "FeedGap"]

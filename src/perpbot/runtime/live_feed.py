@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from perpbot.data.feeds import BybitCandleFeed, CandleClosed
+from perpbot.data.feeds import BybitCandleFeed
 from perpbot.engine.windows import Candle
 from perpbot.runtime.events import ClosedCandle, FeedGap
 
@@ -33,14 +33,7 @@ class LiveCandleFeed:
         if not self._started:
             self._feed.start()  # after the warm-up: history first, then the stream
             self._started = True
-        out: list[ClosedCandle | FeedGap] = []
-        for event in self._feed.next_events(timeout_s):
-            if isinstance(event, CandleClosed):
-                out.append(ClosedCandle(event.symbol, event.timeframe, event.candle))
-            else:
-                out.append(FeedGap(event.symbol, event.timeframe, event.first_missing_ts, event.last_missing_ts,
-                                   event.reason))
-        return out
+        return list(self._feed.next_events(timeout_s))
 
     @property
     def exhausted(self) -> bool:

@@ -87,9 +87,8 @@ class SessionRecorder:
             ",".join(sorted({s.key for s in self.config.strategies})), ",".join(s.symbol for s in syms),
             runtime.engine.exec_tf, str(max(s.leverage for s in syms)), {},
             self.config.model_dump(mode="json"), kind="paper", name=self.config.name, data_label=self.data_label,
-            starting_balance=self.config.account.starting_balance,
+            starting_balance=self.config.account.starting_balance, fingerprint=self.config.fingerprint(),
         )
-        self._set_fingerprint(self.config.fingerprint())
         try:
             runtime.warm_up(start_close_ms)
         except Exception as exc:
@@ -97,17 +96,6 @@ class SessionRecorder:
             raise
         self._flush(None)
         return self.session_id
-
-    def _set_fingerprint(self, fingerprint: str) -> None:
-        self._update_row(fingerprint=fingerprint)
-
-    def _update_row(self, **values: Any) -> None:
-        from sqlalchemy import update
-
-        from perpbot.store.tables import SessionRow
-
-        with self.repository.db.engine.begin() as conn:
-            conn.execute(update(SessionRow).where(SessionRow.id == self.session_id).values(**values))
 
     # ------------------------------------------------------------------ while running
     def on_input(self, phase: str, close_ts: int, candles: Mapping[tuple[str, str], Candle],

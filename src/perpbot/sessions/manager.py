@@ -65,15 +65,16 @@ class SessionManager:
     def create_session(self, strategy_name: str, symbol: str, timeframe: str, leverage: Decimal | str,
                        market_context: dict[str, Any], configuration: dict[str, Any], *, kind: str = "paper",
                        name: str | None = None, data_label: str = "real",
-                       starting_balance: Decimal | None = None) -> int:
-        """Start a session (status running) and return its id."""
+                       starting_balance: Decimal | None = None, fingerprint: str = "") -> int:
+        """Start a session (status running) and return its id. `fingerprint` identifies the configuration
+        (PerpbotConfig.fingerprint()); a paper run resumes only a session with the same one."""
         balance = starting_balance if starting_balance is not None else Decimal(
             str(configuration.get("account", {}).get("starting_balance", "0")))
         return self.repository.create(
             kind=kind, name=name or str(configuration.get("name", strategy_name)), strategy_name=strategy_name,
             symbol=symbol, timeframe=timeframe, leverage=str(leverage), configuration=configuration,
             market_context=market_context, code_version=code_version(),
-            fingerprint=str(configuration.get("_fingerprint", "")), data_label=data_label,
+            fingerprint=fingerprint, data_label=data_label,
             starting_balance=balance, created_at=self.clock.now_ms(),
         )
 

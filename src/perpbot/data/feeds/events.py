@@ -17,10 +17,12 @@ FeedCandle = Candle  # the feed delivers the model's candle value
 
 
 class Via(StrEnum):
-    """How the candle arrived: pushed on the stream, or fetched over REST (warm-up, gap, catch-up)."""
+    """How the candle arrived: pushed on the stream, fetched over REST (warm-up, gap, catch-up), or
+    played back from recorded candles (the replay feed)."""
 
     STREAM = "stream"
     REST = "rest"
+    RECORDED = "recorded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +32,8 @@ class CandleClosed:
     symbol: str
     timeframe: str
     candle: FeedCandle
-    via: Via
-    received_ms: int
+    via: Via = Via.RECORDED
+    received_ms: int = 0  # 0 when no feed clock took it (a replay)
 
     @property
     def stream(self) -> tuple[str, str]:
@@ -51,7 +53,7 @@ class GapReported:
     first_missing_ts: int  # open time of the first missing candle
     last_missing_ts: int  # open time of the last missing candle
     reason: str
-    reported_ms: int
+    reported_ms: int = 0
 
     @property
     def stream(self) -> tuple[str, str]:
