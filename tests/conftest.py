@@ -53,6 +53,16 @@ def candles() -> pd.DataFrame:
     return make_candles()
 
 
+class SetClock:
+    """A clock the test sets (read from several threads: the feed's, the server's, the runtime's)."""
+
+    def __init__(self, now_ms: int = 1_800_000_000_000) -> None:
+        self.now = now_ms
+
+    def now_ms(self) -> int:
+        return self.now
+
+
 POSTGRES_ADMIN_URL = os.environ.get("PERPBOT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 

@@ -16,19 +16,12 @@ from perpbot.runtime.paper import PaperRuntime
 from perpbot.runtime.replay import ReplayFeed
 from perpbot.strategies.registry import StrategyRegistry
 from perpbot.venues.bybit.testserver import BybitTestServer
-from tests.conftest import make_candles
+from tests.conftest import SetClock, make_candles
 
 STEP = 900_000
 HISTORY = 700
 LIVE = 160
 
-
-class SetClock:
-    def __init__(self, now: int) -> None:
-        self.now = now
-
-    def now_ms(self) -> int:
-        return self.now
 
 
 def _config() -> Any:

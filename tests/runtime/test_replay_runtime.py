@@ -15,6 +15,7 @@ from perpbot.runtime.replay import ReplayFeed
 from perpbot.strategies.registry import StrategyRegistry
 from tests.engine.test_backtest_loop import _config, _source
 from tests.engine.test_paper_parity import END, START
+from tests.runtime.support import Recorder, StopAfter, TamperedFeed
 
 
 def _runtime(config: Any, source: InMemorySource, feed_filter: Any = None,
@@ -25,18 +26,6 @@ def _runtime(config: Any, source: InMemorySource, feed_filter: Any = None,
     runtime = PaperRuntime(engine, feed if feed_filter is None else feed_filter(feed), observers=observers)
     runtime.warm_up(start)
     return runtime
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.closes: list[CloseReport] = []
-        self.notices: list[RuntimeNotice] = []
-
-    def on_close(self, report: CloseReport, runtime: PaperRuntime) -> None:
-        self.closes.append(report)
-
-    def on_notice(self, notice: RuntimeNotice) -> None:
-        self.notices.append(notice)
 
 
 def test_replay_runtime_trades_as_the_backtest() -> None:
@@ -52,21 +41,10 @@ def test_replay_runtime_trades_as_the_backtest() -> None:
     assert health.observer_failures == 0 and not recorder.notices
 
 
-class Shuffled:
+class Shuffled(TamperedFeed):
     """A feed that repeats every candle and delivers each close's candles in reverse order."""
 
-    def __init__(self, inner: ReplayFeed) -> None:
-        self.inner = inner
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    @property
-    def exhausted(self) -> bool:
-        return self.inner.exhausted
-
-    def next_events(self, timeout_s: float) -> list[ClosedCandle | FeedGap]:
-        events = self.inner.next_events(timeout_s)
+    def tamper(self, events: list[ClosedCandle | FeedGap]) -> list[ClosedCandle | FeedGap]:
         return list(reversed(events)) + events
 
 
@@ -81,23 +59,16 @@ def test_duplicates_and_arrival_order_change_nothing() -> None:
     assert noisy.barrier.stats.duplicates > 0
 
 
-class Gappy:
+class Gappy(TamperedFeed):
     """Loses one ETH 15m candle and reports it as a gap, as the live feed does after a failed re-fetch."""
 
     def __init__(self, inner: ReplayFeed, lost_close: int) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.lost_close = lost_close
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    @property
-    def exhausted(self) -> bool:
-        return self.inner.exhausted
-
-    def next_events(self, timeout_s: float) -> list[ClosedCandle | FeedGap]:
+    def tamper(self, events: list[ClosedCandle | FeedGap]) -> list[ClosedCandle | FeedGap]:
         out: list[ClosedCandle | FeedGap] = []
-        for event in self.inner.next_events(timeout_s):
+        for event in events:
             if isinstance(event, ClosedCandle) and event.stream == ("ETHUSDT", "15m") \
                     and event.close_ts == self.lost_close:
                 out.append(FeedGap("ETHUSDT", "15m", event.candle.ts, event.candle.ts, "re-fetch returned nothing"))
@@ -137,19 +108,6 @@ def test_a_failing_observer_is_counted_and_trading_goes_on() -> None:
 def test_stop_ends_the_loop_after_the_close_in_progress() -> None:
     config = _config(backtest={"start": START, "end": END, "close_at_end": False})
     source = _source()
-
-    class StopAfter:
-        def __init__(self, runtime_closes: int) -> None:
-            self.left = runtime_closes
-
-        def on_close(self, report: CloseReport, runtime: PaperRuntime) -> None:
-            self.left -= 1
-            if self.left == 0:
-                runtime.stop()
-
-        def on_notice(self, notice: RuntimeNotice) -> None:
-            pass
-
     steps: list[str] = []
     runtime = _runtime(config, source, observers=[StopAfter(25)])
     runtime.on_shutdown.append(lambda: steps.append("monitor stopped"))

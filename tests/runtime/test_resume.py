@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 from perpbot.config import parse_config
-from perpbot.engine.paper import CloseReport
 from perpbot.runtime.assemble import ReplayPlan, build_replay
-from perpbot.runtime.paper import PaperRuntime, RuntimeNotice
+from perpbot.runtime.paper import PaperRuntime
 from perpbot.runtime.recorder import SessionRecorder
 from perpbot.sessions.manager import SessionManager
 from perpbot.store.database import open_database
 from perpbot.store.repository import SessionRepository
+from tests.runtime.support import StopAfter
 
 PLAN = ReplayPlan()
 
@@ -27,19 +27,6 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     raw["data"] = {"use_shared_data": False, "allow_sample": True}
     raw["backtest"] = {"start": "2024-02-01", "end": "2024-02-06"}
     return parse_config(raw)
-
-
-class StopAfter:
-    def __init__(self, closes: int) -> None:
-        self.left = closes
-
-    def on_close(self, report: CloseReport, runtime: PaperRuntime) -> None:
-        self.left -= 1
-        if self.left == 0:
-            runtime.stop()
-
-    def on_notice(self, notice: RuntimeNotice) -> None:
-        pass
 
 
 def _run(config: Any, url: str, *, stop_after: int | None = None) -> tuple[PaperRuntime, SessionRecorder]:

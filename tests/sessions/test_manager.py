@@ -13,7 +13,8 @@ from perpbot.sessions.frames import EQUITY_COLUMNS, SessionFrames, frames_from_r
 from perpbot.sessions.manager import SessionManager, flatten
 from perpbot.store.database import open_database
 from perpbot.store.repository import COLUMNS, SessionRepository
-from tests.store.support import Clock, small_result
+from tests.conftest import SetClock
+from tests.store.support import small_result
 
 _DAY_MS = 86_400_000
 _result = small_result
@@ -38,7 +39,7 @@ def _scored(manager: SessionManager, strategy: str, config: dict[str, Any], shar
 
 @pytest.fixture()
 def manager(db_url: str) -> Any:
-    made = SessionManager(SessionRepository(open_database(db_url)), clock=Clock())
+    made = SessionManager(SessionRepository(open_database(db_url)), clock=SetClock())
     yield made
     made.repository.db.dispose()
 
@@ -112,7 +113,7 @@ def test_configuration_impact_groups_by_value_and_ranks_numbers(manager: Session
 
 
 def test_prune_by_count_and_by_age_never_touches_a_running_session(manager: SessionManager) -> None:
-    clock: Clock = manager.clock  # type: ignore[assignment]
+    clock: SetClock = manager.clock  # type: ignore[assignment]
     old = _scored(manager, "ema", {}, 0.1)
     clock.now += 10 * _DAY_MS
     middle = _scored(manager, "ema", {}, 0.2)

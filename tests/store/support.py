@@ -1,4 +1,4 @@
-"""Shared by the store and session tests: one small real backtest (computed once) and a fixed clock."""
+"""Shared by the store and session tests: one small real backtest (computed once) and a settable clock."""
 
 from __future__ import annotations
 
@@ -13,13 +13,3 @@ from tests.engine.test_backtest_loop import _config, _source
 def small_result() -> BacktestResult:
     """Two symbols, two strategies, about three weeks of 15m candles."""
     return run_backtest(_config(backtest={"end": "2024-01-20"}), _source())
-
-
-class Clock:
-    """A clock that says what the test sets."""
-
-    def __init__(self, now: int = 1_800_000_000_000) -> None:
-        self.now = now
-
-    def now_ms(self) -> int:
-        return self.now

@@ -16,13 +16,14 @@ from perpbot.sessions.frames import frames_from_result
 from perpbot.sessions.manager import SessionManager
 from perpbot.store.database import default_url, head_revision, masked, open_database
 from perpbot.store.repository import SessionRepository
-from tests.store.support import Clock, small_result
+from tests.conftest import SetClock
+from tests.store.support import small_result
 
 _result = small_result
 
 
 def _manager(url: str) -> SessionManager:
-    return SessionManager(SessionRepository(open_database(url)), clock=Clock())
+    return SessionManager(SessionRepository(open_database(url)), clock=SetClock())
 
 
 def test_a_saved_backtest_reads_back_exactly(db_url: str) -> None:

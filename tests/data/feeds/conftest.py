@@ -9,7 +9,8 @@ import pytest
 
 from perpbot.data.feeds import BybitCandleFeed, FeedSettings
 from perpbot.venues.bybit.testserver import BybitTestServer
-from tests.data.feeds.support import HOUR, SetClock
+from tests.conftest import SetClock
+from tests.data.feeds.support import HOUR
 
 START_MS = 1_704_067_200_000
 

@@ -10,15 +10,6 @@ from perpbot.data.feeds import BybitCandleFeed, CandleClosed, FeedCandle, FeedEv
 HOUR = 3_600_000
 
 
-class SetClock:
-    """The feed's and the server's clock, moved by the test (read from several threads)."""
-
-    def __init__(self, now_ms: int) -> None:
-        self.now = now_ms
-
-    def now_ms(self) -> int:
-        return self.now
-
 
 def wait_until(predicate: Callable[[], bool], what: str, timeout_s: float = 5.0) -> None:
     """Poll `predicate` until it holds; fail naming `what` if it never does."""

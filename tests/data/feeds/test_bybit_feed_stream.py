@@ -11,8 +11,9 @@ import pytest
 from perpbot.data.feeds import BybitCandleFeed, CandleClosed, GapReported, StreamHealth, Via
 from perpbot.errors import VenueError
 from perpbot.venues.bybit.testserver import BybitTestServer
+from tests.conftest import SetClock
 from tests.data.feeds.conftest import FeedFactory
-from tests.data.feeds.support import HOUR, SetClock, candle_ts, collect, feed_candle, wait_until
+from tests.data.feeds.support import HOUR, candle_ts, collect, feed_candle, wait_until
 
 TOPIC = "kline.60.BTCUSDT"
 WARM = 100  # candles 0..99 are history; the stream starts at candle 100

@@ -11,9 +11,9 @@ import pytest
 from perpbot.data.formats import read_candles
 from perpbot.errors import DataError, VenueError
 from perpbot.venues.bybit.testserver import BybitTestServer
-from tests.conftest import make_candles
+from tests.conftest import SetClock, make_candles
 from tests.data.feeds.conftest import FeedFactory
-from tests.data.feeds.support import HOUR, SetClock
+from tests.data.feeds.support import HOUR
 
 FIVE_MIN = 300_000
 

@@ -6,20 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 from pybit.unified_trading import HTTP
+from tests.conftest import SetClock
 
 from perpbot.venues.bybit.testserver import BybitTestServer
 
 START_MS = 1_704_067_200_000  # 2024-01-01 00:00 UTC
 
-
-class SetClock:
-    """A clock the test sets; the server answers `time` and stamps pushes from it."""
-
-    def __init__(self, now_ms: int) -> None:
-        self.now = now_ms
-
-    def now_ms(self) -> int:
-        return self.now
 
 
 @pytest.fixture
