@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
+from perpbot.cli_output import console, err_console, fail, say_error
 from perpbot.errors import PerpbotError
 
 app = typer.Typer(help="perpbot: Bybit USDT perpetuals - backtest, paper and live on one engine.",
@@ -23,16 +23,10 @@ data_app = typer.Typer(help="The local candle store (Parquet).", no_args_is_help
 app.add_typer(strategies_app, name="strategies")
 app.add_typer(data_app, name="data")
 
-console = Console()
-err_console = Console(stderr=True)
 
 StoreOption = Annotated[Path | None, typer.Option("--store", help="candle store folder (default: PERPBOT_HOME/store)")]
 StrategyDirOption = Annotated[Path | None, typer.Option("--strategy-dir", help="a folder of user strategy files")]
 
-
-def _fail(exc: Exception) -> None:
-    err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}")
-    raise typer.Exit(2)
 
 
 @app.command()
@@ -71,8 +65,7 @@ def backtest(
             result = run_backtest(cfg, resolved.source, data_label=resolved.label,
                                   hooks=ProgressHooks(on_stage=on_stage, on_bar=on_bar))
     except PerpbotError as exc:
-        _fail(exc)
-        return
+        fail(exc)
     render_summary(result, console)
     if cfg.sessions.save and not no_save:
         _save_session(cfg, resolved.source, result, db_url)
@@ -82,8 +75,7 @@ def backtest(
         try:
             files = write_report(ReportInput.from_result(result, resolved.source), report_out)
         except PerpbotError as exc:
-            _fail(exc)
-            return
+            fail(exc)
         console.print(f"report written to {escape(str(files.html))} (+ {files.equity_png.name}, "
                       f"{files.drawdown_png.name})")
     if json_out is not None:
@@ -91,7 +83,7 @@ def backtest(
             json_out.parent.mkdir(parents=True, exist_ok=True)
             json_out.write_text(result.to_json(), encoding="utf-8")
         except OSError as exc:
-            _fail(PerpbotError(f"cannot write {json_out}: {exc.strerror}"))
+            fail(PerpbotError(f"cannot write {json_out}: {exc.strerror}"))
         console.print(f"result written to {escape(str(json_out))}")
 
 
@@ -110,8 +102,7 @@ def _save_session(cfg: Any, source: Any, result: Any, db_url: str | None) -> Non
             pruned = manager.prune(keep_last=cfg.sessions.keep_last,
                                    older_than_days=cfg.sessions.prune_older_than_days)
     except PerpbotError as exc:
-        _fail(exc)
-        return
+        fail(exc)
     note = f" (retention removed {len(pruned)} older)" if pruned else ""
     console.print(f"stored as session {session_id} in {escape(manager.repository.db.shown_url)}{note}")
 
@@ -124,8 +115,7 @@ def strategies_list(strategy_dir: StrategyDirOption = None) -> None:
     try:
         registry = StrategyRegistry([strategy_dir] if strategy_dir else [])
     except PerpbotError as exc:
-        _fail(exc)
-        return
+        fail(exc)
     table = Table(title="strategies")
     table.add_column("name")
     table.add_column("origin")
@@ -146,8 +136,7 @@ def strategies_show(name: str, strategy_dir: StrategyDirOption = None,
     try:
         info = StrategyRegistry([strategy_dir] if strategy_dir else []).describe(name)
     except PerpbotError as exc:
-        _fail(exc)
-        return
+        fail(exc)
     if as_json:
         console.print_json(json.dumps(info, default=str))
         return
@@ -183,7 +172,7 @@ def data_import(
         try:
             result = target.import_file(path, symbol=symbol, timeframe=timeframe)
         except PerpbotError as exc:
-            err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}")
+            say_error(exc)
             failed = True
             continue
         console.print(f"[green]imported[/green] {escape(str(path))}: {escape(str(result))}")
@@ -201,8 +190,7 @@ def data_list(store: StoreOption = None) -> None:
     try:
         entries = target.list()
     except PerpbotError as exc:
-        _fail(exc)
-        return
+        fail(exc)
     table = Table(title=f"candle store: {escape(str(target.root))}")
     for col in ("kind", "symbol", "timeframe", "rows", "first", "last", "note"):
         table.add_column(col)

@@ -9,15 +9,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from perpbot.cli_output import console, err_console, fail
 from perpbot.cli_sessions import DbUrl
 from perpbot.errors import PerpbotError
-
-console = Console()
-err_console = Console(stderr=True)
 
 
 def paper(
@@ -61,8 +58,7 @@ def paper(
         urls = alert_urls()
         notifier = AppriseNotifier(urls, title_prefix=f"perpbot {cfg.name}") if urls else None
     except (PerpbotError, ValueError, PermissionError, OSError) as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}")
-        raise typer.Exit(2) from None
+        fail(exc)
     if label != "real":
         err_console.print(f"[yellow]data: {label}[/yellow]")
     if recorder is not None:
@@ -86,8 +82,7 @@ def paper(
     try:
         health = runtime.run()
     except PerpbotError as exc:  # the shutdown steps have run: the session says how it ended
-        err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}")
-        raise typer.Exit(2) from None
+        fail(exc)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -152,8 +147,7 @@ def monitor(
         repository = SessionRepository(open_database(db_url))
         view = render_sessions(repository, session_ids)
     except PerpbotError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}")
-        raise typer.Exit(2) from None
+        fail(exc)
     if once:
         console.print(view)
         return

@@ -6,14 +6,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from perpbot.cli_output import console, fail
 from perpbot.cli_sessions import DbUrl
 from perpbot.errors import PerpbotError
-
-console = Console()
-err_console = Console(stderr=True)
 
 
 def report(
@@ -26,8 +23,7 @@ def report(
     try:
         files = write_session_report(session_id, out, last=last, db_url=db_url)
     except PerpbotError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}")
-        raise typer.Exit(2) from None
+        fail(exc)
     console.print(f"report written to {escape(str(files.html))} (+ {files.equity_png.name}, "
                   f"{files.drawdown_png.name})")
 

@@ -8,16 +8,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from perpbot.cli_output import console, fail
 from perpbot.errors import PerpbotError
 
 sessions_app = typer.Typer(help="Stored runs: list, show, compare, export, prune.", no_args_is_help=True)
-console = Console()
-err_console = Console(stderr=True)
 
 DbUrl = Annotated[str | None, typer.Option("--db-url", help="database URL (default: $PERPBOT_DB_URL, else SQLite "
                                                              "in PERPBOT_HOME)")]
@@ -31,10 +29,6 @@ def _manager(db_url: str | None) -> Any:
 
     return SessionManager(SessionRepository(open_database(db_url)))
 
-
-def _fail(exc: Exception) -> None:
-    err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}")
-    raise typer.Exit(2)
 
 
 def _when(ms: int | None) -> str:
@@ -63,8 +57,7 @@ def list_sessions(last: Last = None, db_url: DbUrl = None) -> None:
         manager = _manager(db_url)
         sessions = manager.repository.list(last=last)
     except PerpbotError as exc:
-        _fail(exc)
-        return
+        fail(exc)
     if not sessions:
         console.print("no sessions yet: `perpbot backtest` stores each run")
         return
@@ -90,8 +83,7 @@ def show(session_id: int, db_url: DbUrl = None) -> None:
         info = manager.repository.get(session_id)
         perf = manager.get_session_performance(session_id)
     except PerpbotError as exc:
-        _fail(exc)
-        return
+        fail(exc)
     head = Table.grid(padding=(0, 2))
     for label, value in (("id", info.id), ("kind", info.kind), ("name", info.name), ("status", info.status),
                          ("ended", f"{_when(info.ended_at)} {info.end_reason}"), ("created", _when(info.created_at)),
@@ -118,8 +110,7 @@ def compare(ids: Annotated[list[int] | None, typer.Argument(help="session ids")]
         chosen = _ids(manager, ids, last)
         result = manager.compare_sessions(chosen)
     except PerpbotError as exc:
-        _fail(exc)
-        return
+        fail(exc)
     table = Table("metric", *(f"#{i}" for i in result.ids), title="metrics")
     for key, values in result.metrics.items():
         table.add_row(key, *(_fmt(v) for v in values))
@@ -145,7 +136,7 @@ def export(session_id: Annotated[int | None, typer.Argument(help="session id")] 
             written = manager.export_session_data(sid, fmt, target)
             console.print(f"session {sid} exported to {escape(str(written))}")
     except PerpbotError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @sessions_app.command("prune")
@@ -156,8 +147,7 @@ def prune(keep_last: Annotated[int | None, typer.Option("--keep-last", min=1, he
     try:
         removed = _manager(db_url).prune(keep_last=keep_last, older_than_days=older_than)
     except PerpbotError as exc:
-        _fail(exc)
-        return
+        fail(exc)
     console.print(f"removed {len(removed)} session(s)" + (f": {', '.join(map(str, removed))}" if removed else ""))
 
 
@@ -167,8 +157,7 @@ def learning(strategy: str, metric: str = "sharpe", db_url: DbUrl = None) -> Non
     try:
         curve = _manager(db_url).learning_curve(strategy, metric)
     except PerpbotError as exc:
-        _fail(exc)
-        return
+        fail(exc)
     table = Table("session", "created", metric, title=f"learning curve: {escape(strategy)}")
     for sid, created, value in curve:
         table.add_row(str(sid), _when(created), _fmt(value))
@@ -181,8 +170,7 @@ def impact(metric: str = "sharpe", strategy: str | None = None, db_url: DbUrl = 
     try:
         rows = _manager(db_url).configuration_impact(metric, strategy)
     except PerpbotError as exc:
-        _fail(exc)
-        return
+        fail(exc)
     table = Table("config", "sessions", "rank corr.", f"mean {metric} by value", title="configuration impact")
     for row in rows:
         by_value = ", ".join(f"{k}: {v:.3g}" for k, v in row.by_value.items())
