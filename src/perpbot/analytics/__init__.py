@@ -1,7 +1,7 @@
 """Analytics: performance metrics of a run, per-group trade tables, reports and comparisons."""
 
 from perpbot.analytics.metrics import PerformanceReport, compute_metrics
-from perpbot.analytics.trades import BREAKDOWN_KEYS, GroupStats, TradeStats, breakdown, trade_stats
+from perpbot.analytics.trades import BREAKDOWN_KEYS, GroupStats, TradeStats, breakdown, breakdowns, trade_stats
 
 __all__ = [
     "BREAKDOWN_KEYS",
@@ -9,6 +9,7 @@ __all__ = [
     "PerformanceReport",
     "TradeStats",
     "breakdown",
+    "breakdowns",
     "compute_metrics",
     "trade_stats",
 ]

@@ -10,6 +10,7 @@ import math
 import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from perpbot.analytics.numbers import json_number, safe_ratio
 from perpbot.model import Trade
@@ -135,3 +136,8 @@ def breakdown(trades: Sequence[Trade], key: str) -> list[GroupStats]:
         rows.append(GroupStats(label, stats.num_trades, stats.net_pnl, stats.win_rate, stats.expectancy,
                                stats.profit_factor))
     return rows
+
+
+def breakdowns(trades: Sequence[Trade]) -> dict[str, list[dict[str, Any]]]:
+    """Every breakdown of BREAKDOWN_KEYS as plain rows: what a result and a session keep."""
+    return {key: [row.to_dict() for row in breakdown(trades, key)] for key in BREAKDOWN_KEYS}

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from perpbot.analytics import breakdown, compute_metrics
+from perpbot.analytics import breakdowns, compute_metrics
 from perpbot.config import PerpbotConfig
 from perpbot.data.sources import MarketDataSource
 from perpbot.engine.backtest import BacktestLoop
@@ -16,8 +15,6 @@ from perpbot.engine.prepare import Preparation, prepare
 from perpbot.engine.result import BacktestResult
 from perpbot.risk.manager import RiskManager
 from perpbot.strategies.registry import StrategyRegistry
-
-BREAKDOWN_KEYS = ("strategy", "symbol", "side", "regime", "exit_reason")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +51,6 @@ def run_backtest(config: PerpbotConfig, source: MarketDataSource, *, registry: S
         exposure_fraction=float(out.exposure.mean()) if len(out.exposure) else 0.0,
         fees_paid=float(node.ledger.fees_paid), funding_paid=float(-node.ledger.funding),
     )
-    breakdowns: dict[str, list[dict[str, Any]]] = {
-        key: [_plain(row) for row in breakdown(node.trades, key)] for key in BREAKDOWN_KEYS
-    }
     stats = out.venue.stats
     venue_stats = {"ambiguous_bars": stats.ambiguous_bars, "liquidations": stats.liquidations,
                    "rejected_orders": stats.rejected_orders}
@@ -66,17 +60,6 @@ def run_backtest(config: PerpbotConfig, source: MarketDataSource, *, registry: S
         series=preparation.series, data_label=data_label, timeframe=data.timeframe,
         ts=np.asarray(close_ts), equity=out.equity, exposure=out.exposure, trades=node.trades,
         decisions=node.decisions, fills=node.fills, funding=node.funding, ledger=node.ledger,
-        metrics=report.to_dict(), breakdowns=breakdowns, venue_stats=venue_stats,
+        metrics=report.to_dict(), breakdowns=breakdowns(node.trades), venue_stats=venue_stats,
         open_positions=open_positions, bars_visited=out.bars_visited, orders=list(node.orders.orders()),
     )
-
-
-def _plain(row: object) -> dict[str, Any]:
-    if isinstance(row, dict):
-        return row
-    to_dict = getattr(row, "to_dict", None)
-    if callable(to_dict):
-        result = to_dict()
-        assert isinstance(result, dict)
-        return result
-    return {name: getattr(row, name) for name in getattr(row, "__slots__", ())}

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from perpbot.analytics import breakdown, compute_metrics
+from perpbot.analytics import breakdowns, compute_metrics
 from perpbot.config import PerpbotConfig
 from perpbot.data.paths import perpbot_home
 from perpbot.engine.clock import Clock, WallClock
@@ -27,8 +27,6 @@ from perpbot.runtime.paper import PaperRuntime, RuntimeNotice
 from perpbot.sessions.frames import frames_from_parts
 from perpbot.sessions.manager import SessionManager
 from perpbot.store.repository import SessionRepository
-
-BREAKDOWN_KEYS = ("strategy", "symbol", "side", "regime", "exit_reason")
 
 
 class SessionRecorder:
@@ -211,6 +209,5 @@ def session_results(engine: PaperEngine, config: PerpbotConfig) -> tuple[dict[st
     equity = np.array([e for _, e in curve], dtype=np.float64)
     report = compute_metrics(equity, ts, node.trades, starting_balance=float(config.account.starting_balance),
                              fees_paid=float(node.ledger.fees_paid), funding_paid=float(-node.ledger.funding))
-    breakdowns = {key: [row.to_dict() for row in breakdown(node.trades, key)] for key in BREAKDOWN_KEYS}
-    return report.to_dict(), breakdowns
+    return report.to_dict(), breakdowns(node.trades)
 
