@@ -114,3 +114,33 @@ def test_frozen() -> None:
 def test_json_round_trip() -> None:
     cfg = RiskConfig(sizing="fixed_notional", fixed_notional=Decimal("250.5"), max_open_positions=5, enabled=False)
     assert RiskConfig.model_validate_json(cfg.model_dump_json()) == cfg
+
+
+# ---------------------------------------------------------------------- limits by regime
+def test_a_regime_overrides_only_what_it_sets() -> None:
+    cfg = RiskConfig(by_regime={"volatile": {"risk_per_trade_pct": 0.5, "max_leverage": 3}})  # type: ignore[dict-item]
+    volatile = cfg.for_regime("volatile")
+    assert (volatile.risk_per_trade_pct, volatile.max_leverage) == (0.5, 3)
+    assert volatile.max_position_size_pct == cfg.max_position_size_pct
+    assert volatile.by_regime == {}
+    assert cfg.for_regime("trending") is cfg  # not listed: the base limits
+
+
+def test_an_unknown_regime_is_named() -> None:
+    with pytest.raises(ValidationError, match="by_regime keys must be regimes .* was 'calm'"):
+        RiskConfig(by_regime={"calm": {"max_leverage": 3}})  # type: ignore[dict-item]
+
+
+def test_a_regime_override_out_of_range_names_field_and_value() -> None:
+    with pytest.raises(ValidationError, match=r"max_leverage must be in \[1, 200\], was 0"):
+        RiskConfig(by_regime={"volatile": {"max_leverage": 0}})  # type: ignore[dict-item]
+
+
+def test_a_regime_override_must_fit_the_sizing_mode() -> None:
+    with pytest.raises(ValidationError, match="by_regime.ranging: fixed_notional is set .* sizing is 'risk'"):
+        RiskConfig(by_regime={"ranging": {"fixed_notional": "100"}})  # type: ignore[dict-item]
+
+
+def test_regime_limits_survive_a_json_round_trip() -> None:
+    cfg = RiskConfig(by_regime={"ranging": {"max_open_positions": 1}})  # type: ignore[dict-item]
+    assert RiskConfig.model_validate_json(cfg.model_dump_json()) == cfg

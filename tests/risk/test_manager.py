@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 from decimal import Decimal
 
@@ -448,3 +449,28 @@ def test_floors_for_a_vectorised_backtest() -> None:
     manager = RiskManager(RiskConfig(max_daily_loss_pct=5, max_drawdown_pct=20))
     assert manager.daily_floor(10_000.0) == pytest.approx(9_500.0)
     assert manager.drawdown_floor(12_000.0) == pytest.approx(9_600.0)
+
+
+# ---------------------------------------------------------------------- limits by regime
+def test_an_intent_is_sized_with_its_regimes_limits() -> None:
+    cfg = RiskConfig(by_regime={"volatile": {"risk_per_trade_pct": 0.5, "max_leverage": 5}})  # type: ignore[dict-item]
+    gate = RiskManager(cfg)
+    trending = gate.assess(intent(), Book(), T0)  # intent() is in the trending regime: base limits
+    assert trending.qty == D("0.200") and trending.leverage == 10
+    assert "regime_limits" not in names(trending)
+    volatile = gate.assess(dataclasses.replace(intent(), regime="volatile"), Book(), T0)
+    assert volatile.approved
+    assert volatile.qty == D("0.100")  # half the risk budget
+    assert volatile.leverage == 5  # the configured 10x clamped to the regime's maximum
+    assert detail(volatile, "regime_limits").startswith("volatile regime limits: ")
+    assert "max_leverage 5" in detail(volatile, "regime_limits")
+    assert gate.limits_for("volatile")["risk_per_trade_pct"] == 0.5
+    assert gate.limits_for("ranging")["regime"] == "base"
+
+
+def test_a_regime_can_allow_fewer_open_positions() -> None:
+    gate = RiskManager(RiskConfig(max_correlation=1.0,
+                                  by_regime={"trending": {"max_open_positions": 1}}))  # type: ignore[dict-item]
+    book = Book().hold("ETHUSDT", "1", "3000")
+    reason = rejected(gate.assess(intent(), book, T0), "max_open_positions")
+    assert reason.startswith("max open positions reached: 1 of 1 open (ETHUSDT)")

@@ -6,7 +6,7 @@ import math
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
 
 Sizing = Literal["risk", "fixed_qty", "fixed_notional", "equity_fraction"]
 
@@ -33,6 +33,49 @@ _RANGES: dict[str, tuple[float, float, bool, bool]] = {
 
 def _range_text(low: float, high: float, low_open: bool, high_open: bool) -> str:
     return f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+
+
+REGIMES = ("ranging", "trending", "volatile", "default")
+"""Regimes that may carry their own per-order limits (names as the strategy matrix uses them)."""
+
+
+def _in_range(value: Any, name: str) -> Any:
+    if value is None:
+        return value
+    low, high, low_open, high_open = _RANGES[name]
+    number = float(value)
+    above_low = number > low if low_open else number >= low
+    below_high = number < high if high_open else number <= high
+    if not (math.isfinite(number) and above_low and below_high):
+        shown = int(number) if math.isfinite(number) and number.is_integer() else value
+        raise ValueError(f"{name} must be in {_range_text(low, high, low_open, high_open)}, was {shown}")
+    return value
+
+
+class RegimeRisk(BaseModel):
+    """Per-order limits that replace the base ones while a symbol is in one regime (e.g. smaller risk and
+    leverage when volatile). Account-wide breakers (daily loss, drawdown) and the loss streak stay global."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    risk_per_trade_pct: float | None = None
+    fixed_qty: Decimal | None = None
+    fixed_notional: Decimal | None = None
+    equity_fraction_pct: float | None = None
+    max_position_size_pct: float | None = None
+    max_open_positions: int | None = None
+    max_leverage: float | None = None
+    default_stop_pct: float | None = None
+
+    @field_validator("risk_per_trade_pct", "equity_fraction_pct", "max_position_size_pct", "max_open_positions",
+                     "max_leverage", "default_stop_pct", mode="after")
+    @classmethod
+    def _ranged(cls, value: Any, info: ValidationInfo) -> Any:
+        return _in_range(value, info.field_name or "?")
+
+    def overrides(self) -> dict[str, Any]:
+        """Only the limits this regime sets."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
 
 
 class RiskConfig(BaseModel):
@@ -62,22 +105,23 @@ class RiskConfig(BaseModel):
     loss_streak_factor: float = 0.5
     min_size_factor: float = 0.25
     win_recovery_step: float = 0.25
+    # Per-order limits by regime: {"volatile": {"risk_per_trade_pct": 0.5, "max_leverage": 3}}. An intent is
+    # sized and gated with its regime's limits; regimes not listed use the ones above.
+    by_regime: dict[str, RegimeRisk] = {}
     # False: size and exchange filters only, no gates, caps or breakers (research benchmarks).
     enabled: bool = True
 
     @field_validator(*_RANGES, mode="after")
     @classmethod
-    def _in_range(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None:
-            return value
-        name = info.field_name or "?"
-        low, high, low_open, high_open = _RANGES[name]
-        number = float(value)
-        above_low = number > low if low_open else number >= low
-        below_high = number < high if high_open else number <= high
-        if not (math.isfinite(number) and above_low and below_high):
-            shown = int(number) if math.isfinite(number) and number.is_integer() else value
-            raise ValueError(f"{name} must be in {_range_text(low, high, low_open, high_open)}, was {shown}")
+    def _ranged(cls, value: Any, info: ValidationInfo) -> Any:
+        return _in_range(value, info.field_name or "?")
+
+    @field_validator("by_regime", mode="after")
+    @classmethod
+    def _known_regimes(cls, value: dict[str, RegimeRisk]) -> dict[str, RegimeRisk]:
+        unknown = sorted(set(value) - set(REGIMES))
+        if unknown:
+            raise ValueError(f"by_regime keys must be regimes ({', '.join(REGIMES)}), was {unknown[0]!r}")
         return value
 
     @field_validator("fixed_qty", "fixed_notional", mode="after")
@@ -103,4 +147,18 @@ class RiskConfig(BaseModel):
                 f"correlation_min_points must be at most correlation_lookback ({self.correlation_lookback}), "
                 f"was {self.correlation_min_points}"
             )
+        for regime in self.by_regime:
+            try:
+                self.for_regime(regime)
+            except ValidationError as exc:
+                problem = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+                raise ValueError(f"by_regime.{regime}: {problem}") from None
         return self
+
+    def for_regime(self, regime: str) -> RiskConfig:
+        """The limits in force for an intent in `regime`: the base ones with that regime's overrides."""
+        override = self.by_regime.get(regime)
+        if override is None:
+            return self
+        values = self.model_dump(exclude={"by_regime"}) | override.overrides()
+        return RiskConfig.model_validate(values)

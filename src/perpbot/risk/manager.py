@@ -65,22 +65,13 @@ class RiskManager:
     """Sizes intents and gates them with the configured limits; owns the breakers and the loss streak."""
 
     __slots__ = (
+        "_base",
         "_buffer_fraction",
+        "_by_regime",
         "_corr_lookback",
         "_corr_min_points",
-        "_default_stop_fraction",
-        "_default_stop_text",
         "_enabled",
-        "_equity_fraction",
-        "_fixed_notional",
-        "_fixed_qty",
-        "_margin_pct_text",
         "_max_corr",
-        "_max_leverage",
-        "_max_margin_fraction",
-        "_max_open",
-        "_risk_fraction",
-        "_risk_pct_text",
         "_sizing",
         "breakers",
         "config",
@@ -93,26 +84,20 @@ class RiskManager:
         # Decimals and plain values precomputed once: assess runs for every order of a backtest.
         self._enabled = cfg.enabled
         self._sizing = cfg.sizing
-        self._risk_fraction = _pct(cfg.risk_per_trade_pct)
-        self._fixed_qty = cfg.fixed_qty
-        self._fixed_notional = cfg.fixed_notional
-        self._equity_fraction = _pct(cfg.equity_fraction_pct) if cfg.equity_fraction_pct is not None else None
-        self._max_margin_fraction = _pct(cfg.max_position_size_pct)
-        max_leverage = decimal_of(cfg.max_leverage)
-        self._max_leverage = max_leverage.to_integral_value() if max_leverage % 1 == 0 else max_leverage  # 10, not 10.0
-        self._default_stop_fraction = _pct(cfg.default_stop_pct)
+        self._base = _Limits(cfg, "")
+        self._by_regime = {regime: _Limits(cfg.for_regime(regime), regime) for regime in cfg.by_regime}
         self._buffer_fraction = _pct(cfg.liquidation_buffer_pct)
         self._max_corr = float(cfg.max_correlation)
         self._corr_lookback = cfg.correlation_lookback
         self._corr_min_points = cfg.correlation_min_points
-        self._max_open = cfg.max_open_positions
-        self._risk_pct_text = f"{cfg.risk_per_trade_pct:g}%"
-        self._margin_pct_text = f"{cfg.max_position_size_pct:g}%"
-        self._default_stop_text = f"default {cfg.default_stop_pct:g}% of entry"
         self.breakers = CircuitBreakers(cfg.max_daily_loss_pct, cfg.max_drawdown_pct)
         self.streak = LossStreak(
             cfg.loss_streak_start, cfg.loss_streak_factor, cfg.min_size_factor, cfg.win_recovery_step
         )
+
+    def limits_for(self, regime: str) -> dict[str, Any]:
+        """The per-order limits an intent in `regime` is sized and gated with (for monitors and sessions)."""
+        return (self._by_regime.get(regime) or self._base).describe()
 
     # ------------------------------------------------------------------ the gate
     def assess(self, intent: Intent, portfolio: PortfolioView, ts: int) -> RiskDecision:
@@ -124,6 +109,7 @@ class RiskManager:
             return _reject(checks, "intent", f"{symbol}: the intent is flat, there is nothing to size")
         enabled = self._enabled
         long = direction > 0
+        limits = self._by_regime.get(intent.regime, self._base)
 
         if enabled and self.breakers.halted:
             since = self.breakers.halted_since
@@ -131,6 +117,8 @@ class RiskManager:
             return _reject(checks, "halt", reason)
         if enabled:
             checks.append(RiskCheck("halt", True, "not halted"))
+        if limits is not self._base:
+            checks.append(RiskCheck("regime_limits", True, limits.note))
 
         positions = portfolio.positions()
         existing = positions.get(symbol)
@@ -143,15 +131,15 @@ class RiskManager:
                     "max_open_positions", True,
                     f"{symbol} is already open ({'add' if held * direction > 0 else 'reversal'}): not a new position",
                 ))
-            elif len(others) >= self._max_open:
+            elif len(others) >= limits.max_open:
                 names = ", ".join(sorted(p.symbol for p in others))
                 return _reject(
                     checks, "max_open_positions",
-                    f"max open positions reached: {len(others)} of {self._max_open} open ({names})",
+                    f"max open positions reached: {len(others)} of {limits.max_open} open ({names})",
                 )
             else:
                 checks.append(RiskCheck(
-                    "max_open_positions", True, f"{len(others)} of {self._max_open} open before this one"
+                    "max_open_positions", True, f"{len(others)} of {limits.max_open} open before this one"
                 ))
             failed = self._correlation(symbol, direction, others, portfolio, checks)
             if failed is not None:
@@ -169,8 +157,8 @@ class RiskManager:
             distance = decimal_of(raw_distance)
             source = "intent"
         else:
-            distance = entry * self._default_stop_fraction
-            source = self._default_stop_text
+            distance = entry * limits.default_stop_fraction
+            source = limits.default_stop_text
         stop = stop_price(instrument, entry, distance, long=long)
         risk_per_unit = entry - stop if long else stop - entry
         if stop <= 0 or risk_per_unit <= 0:
@@ -195,21 +183,21 @@ class RiskManager:
             return _reject(checks, "sizing", f"equity must be positive to size a position, was {fmt(equity)}",
                            stop=stop, take_profit=take_profit)
         if sizing == "risk":
-            budget = equity * self._risk_fraction
-            qty = risk_qty(equity, self._risk_fraction, risk_per_unit)
-            sizing_detail = (f"risk {budget!s} USDT ({self._risk_pct_text} of equity {equity!s}) "
+            budget = equity * limits.risk_fraction
+            qty = risk_qty(equity, limits.risk_fraction, risk_per_unit)
+            sizing_detail = (f"risk {budget!s} USDT ({limits.risk_pct_text} of equity {equity!s}) "
                              f"/ {risk_per_unit!s} per unit = {fmt(qty)}")
         elif sizing == "fixed_qty":
-            qty = self._fixed_qty or ZERO
+            qty = limits.fixed_qty or ZERO
             sizing_detail = f"fixed qty {qty!s}"
         elif sizing == "fixed_notional":
-            notional = self._fixed_notional or ZERO
+            notional = limits.fixed_notional or ZERO
             qty = fixed_notional_qty(notional, entry)
             sizing_detail = f"fixed notional {notional!s} USDT / {entry!s} = {fmt(qty)}"
         else:
-            fraction = self._equity_fraction or ZERO
+            fraction = limits.equity_fraction or ZERO
             qty = equity_fraction_qty(equity, fraction, entry)
-            sizing_detail = (f"{self.config.equity_fraction_pct:g}% of equity {equity!s} / {entry!s} "
+            sizing_detail = (f"{limits.equity_fraction_pct:g}% of equity {equity!s} / {entry!s} "
                              f"= {fmt(qty)}")
         checks.append(RiskCheck("sizing", True, sizing_detail))
 
@@ -226,7 +214,7 @@ class RiskManager:
 
         # Leverage: configured, at most the config's (when enabled) and the exchange's maximum.
         configured = portfolio.leverage(symbol)
-        leverage = clamp_leverage(configured, self._max_leverage if enabled else configured, instrument)
+        leverage = clamp_leverage(configured, limits.max_leverage if enabled else configured, instrument)
         if leverage <= 0:
             return _reject(checks, "leverage", f"{symbol}: leverage must be positive, was {configured!s}",
                            stop=stop, take_profit=take_profit)
@@ -238,25 +226,25 @@ class RiskManager:
 
         same_side = held * direction > 0
         if enabled:
-            cap = margin_cap_qty(equity, self._max_margin_fraction, leverage, entry)
+            cap = margin_cap_qty(equity, limits.max_margin_fraction, leverage, entry)
             room = cap - abs(held) if same_side else cap
             if room <= 0:
                 return _reject(
                     checks, "margin_cap",
                     f"{symbol}: the open position of {fmt(abs(held))} already uses the margin cap of "
-                    f"{self._margin_pct_text} of equity (qty {fmt(cap)} at {leverage!s}x)",
+                    f"{limits.margin_pct_text} of equity (qty {fmt(cap)} at {leverage!s}x)",
                     stop=stop, take_profit=take_profit, leverage=leverage,
                 )
             if qty > room:
                 checks.append(RiskCheck(
                     "margin_cap", True,
                     f"qty {fmt(qty)} capped to {fmt(room)}: margin at most "
-                    f"{self._margin_pct_text} of equity at {leverage!s}x",
+                    f"{limits.margin_pct_text} of equity at {leverage!s}x",
                 ))
                 qty = room
             else:
                 checks.append(RiskCheck(
-                    "margin_cap", True, f"qty {fmt(qty)} within the cap {fmt(room)} ({self._margin_pct_text} margin)"
+                    "margin_cap", True, f"qty {fmt(qty)} within the cap {fmt(room)} ({limits.margin_pct_text} margin)"
                 ))
 
         # One market order carries a reversal's closing qty too; keep the whole order within the maximum.
@@ -363,6 +351,43 @@ class RiskManager:
             raise ValueError(f"risk state needs 'breakers' and 'streak', had {sorted(state)}")
         self.breakers.restore(state["breakers"])
         self.streak.restore(state["streak"])
+
+
+class _Limits:
+    """Per-order limits of one effective config (the base, or a regime's), precomputed as Decimals."""
+
+    __slots__ = ("default_stop_fraction", "default_stop_text", "equity_fraction", "equity_fraction_pct",
+                 "fixed_notional", "fixed_qty", "margin_pct_text", "max_leverage", "max_margin_fraction", "max_open",
+                 "note", "risk_fraction", "risk_pct_text", "settings")
+
+    def __init__(self, cfg: RiskConfig, regime: str) -> None:
+        self.risk_fraction = _pct(cfg.risk_per_trade_pct)
+        self.fixed_qty = cfg.fixed_qty
+        self.fixed_notional = cfg.fixed_notional
+        self.equity_fraction_pct = cfg.equity_fraction_pct
+        self.equity_fraction = _pct(cfg.equity_fraction_pct) if cfg.equity_fraction_pct is not None else None
+        self.max_margin_fraction = _pct(cfg.max_position_size_pct)
+        max_leverage = decimal_of(cfg.max_leverage)
+        self.max_leverage = max_leverage.to_integral_value() if max_leverage % 1 == 0 else max_leverage  # 10, not 10.0
+        self.default_stop_fraction = _pct(cfg.default_stop_pct)
+        self.max_open = cfg.max_open_positions
+        self.risk_pct_text = f"{cfg.risk_per_trade_pct:g}%"
+        self.margin_pct_text = f"{cfg.max_position_size_pct:g}%"
+        self.default_stop_text = f"default {cfg.default_stop_pct:g}% of entry"
+        self.settings: dict[str, Any] = {
+            "regime": regime or "base", "risk_per_trade_pct": cfg.risk_per_trade_pct,
+            "max_position_size_pct": cfg.max_position_size_pct, "max_open_positions": cfg.max_open_positions,
+            "max_leverage": cfg.max_leverage, "default_stop_pct": cfg.default_stop_pct,
+        }
+        for name in ("fixed_qty", "fixed_notional", "equity_fraction_pct"):
+            value = getattr(cfg, name)
+            if value is not None:
+                self.settings[name] = str(value) if isinstance(value, Decimal) else value
+        changed = ", ".join(f"{k} {v}" for k, v in sorted(self.settings.items()) if k != "regime")
+        self.note = f"{regime} regime limits: {changed}"
+
+    def describe(self) -> dict[str, Any]:
+        return dict(self.settings)
 
 
 def _reject(checks: list[RiskCheck], name: str, reason: str, *, stop: Decimal | None = None,
