@@ -97,6 +97,10 @@ def paper(
     console.print(table)
     if recorder is not None and recorder.session_id is not None:
         state = "interrupted: the next run resumes it" if runtime.stopping else "completed"
+        if health.switches:
+            first = recorder.repository.lineage(recorder.session_id)[0]
+            console.print(f"{health.switches} strategy switch(es) this run: sessions {first} to "
+                          f"{recorder.session_id}, each ended by the next set of strategies")
         console.print(f"session {recorder.session_id} {state}; summary in {escape(str(recorder.summary_path))}")
     for line in monitor.alerts:
         console.print(f"[yellow]alert[/yellow] {line}")

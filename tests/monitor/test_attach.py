@@ -20,13 +20,15 @@ from tests.cli.support import run_cli, squash
 class Peek:
     """Runs `perpbot monitor --once` against the store halfway through the run, as a second terminal would."""
 
-    def __init__(self, url: str, home: Path, at: int) -> None:
-        self.url, self.home, self.at = url, home, at
+    def __init__(self, url: str, home: Path, at: int, recorder: SessionRecorder) -> None:
+        self.url, self.home, self.at, self.recorder = url, home, at, recorder
         self.output = ""
+        self.session_id: int | None = None
 
     def on_close(self, report: CloseReport, runtime: PaperRuntime) -> None:
         self.at -= 1
         if self.at == 0:
+            self.session_id = self.recorder.session_id
             self.output = run_cli(["monitor", "--once", "--db-url", self.url], home=self.home).output
 
     def on_notice(self, notice: RuntimeNotice) -> None:
@@ -43,14 +45,20 @@ def test_monitor_shows_the_running_session(tmp_path: Path, monkeypatch: Any) -> 
     recorder = SessionRecorder(SessionManager(SessionRepository(open_database(url))), config, data_label="",
                                flush_every=10)
     runtime, _ = build_replay(config, ReplayPlan(), recorder=recorder)
-    peek = Peek(url, tmp_path / "home", 120)
+    peek = Peek(url, tmp_path / "home", 120, recorder)
     runtime.observers.append(peek)
     runtime.run()
     text = squash(peek.output)
-    assert f"session {recorder.session_id}" in text and "running" in text
-    assert "equity" in text and "recent trades" in text
+    assert f"session {peek.session_id}" in text and "running" in text
+    assert "equity" in text and "recent trades" in text and "strategies" in text and "regimes" in text
     after = squash(run_cli(["monitor", "--once", "--db-url", url], home=tmp_path / "home").output)
     assert "no running session" in after
     named = squash(run_cli(["monitor", str(recorder.session_id), "--once", "--db-url", url],
                            home=tmp_path / "home").output)
-    assert "completed" in named
+    assert f"session {recorder.session_id}" in named and "completed" in named
+    # Named by its first session, the run is followed through its strategy switches to the last one.
+    first = recorder.repository.lineage(recorder.session_id or 0)[0]
+    assert first != recorder.session_id, "the example's regimes switch strategies within three days"
+    followed = squash(run_cli(["monitor", str(first), "--once", "--db-url", url], home=tmp_path / "home").output)
+    assert f"session {recorder.session_id}" in followed
+    assert f"continuing session {first} after strategy switches" in followed

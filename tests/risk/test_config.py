@@ -127,7 +127,7 @@ def test_a_regime_overrides_only_what_it_sets() -> None:
 
 
 def test_an_unknown_regime_is_named() -> None:
-    with pytest.raises(ValidationError, match="by_regime keys must be regimes .* was 'calm'"):
+    with pytest.raises(ValidationError, match=r"by_regime keys must be regimes .* was 'calm'"):
         RiskConfig(by_regime={"calm": {"max_leverage": 3}})  # type: ignore[dict-item]
 
 
@@ -137,7 +137,7 @@ def test_a_regime_override_out_of_range_names_field_and_value() -> None:
 
 
 def test_a_regime_override_must_fit_the_sizing_mode() -> None:
-    with pytest.raises(ValidationError, match="by_regime.ranging: fixed_notional is set .* sizing is 'risk'"):
+    with pytest.raises(ValidationError, match=r"by_regime.ranging: fixed_notional is set .* sizing is 'risk'"):
         RiskConfig(by_regime={"ranging": {"fixed_notional": "100"}})  # type: ignore[dict-item]
 
 

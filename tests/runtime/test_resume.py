@@ -46,20 +46,33 @@ def test_stop_and_resume_equals_one_run(config: Any, db_url: str, tmp_path: Path
     first, rec1 = _run(config, db_url, stop_after=150)
     assert first.stopping
     open_at_stop = list(first.engine.node.positions.open_positions())
-    info = rec1.repository.get(rec1.session_id or 0)
-    assert info.status == "interrupted" and "resumes" in info.end_reason
-    assert rec1.summary_path is not None and json.loads(rec1.summary_path.read_text())["closes"] == 150
+    repo = rec1.repository
+    lineage = repo.lineage(rec1.session_id or 0)
+    assert len(lineage) > 1, "the example's regimes switch the strategy set in the first 150 closes"
+    infos = [repo.get(i) for i in lineage]
+    assert [i.status for i in infos] == ["completed"] * (len(lineage) - 1) + ["interrupted"]
+    assert all(i.end_reason.startswith("strategy switch at ") for i in infos[:-1])
+    assert "resumes" in infos[-1].end_reason
+    assert sum(i.summary["closes"] for i in infos) == 150
+    assert rec1.summary_path is not None
+    assert json.loads(rec1.summary_path.read_text())["closes"] == infos[-1].summary["closes"]
 
     second, rec2 = _run(config, db_url)
-    assert rec2.session_id == rec1.session_id and rec2.resumed_closes == 150
+    assert rec2.resumed and rec2.resumed_closes == infos[-1].summary["closes"]
+    assert repo.lineage(rec2.session_id or 0)[:len(lineage)] == lineage  # the run went on from the stop
     node, reference = second.engine.node, whole.engine.node
     assert node.trades == reference.trades
     assert node.fills == reference.fills
     assert node.ledger.balance == reference.ledger.balance
     assert second.engine.risk.halted == whole.engine.risk.halted
-    done = rec2.repository.get(rec2.session_id or 0)
-    assert done.status == "completed"
-    assert len(rec2.repository.load_frames(done.id).trades) == len(reference.trades)
+    assert second.engine.switches == whole.engine.switches
+    # Every session of the run, before and after the restart, holds its own part: together, all of it.
+    run = [repo.get(i) for i in rec2.repository.lineage(rec2.session_id or 0)]
+    assert run[-1].status == "completed"
+    stored = [rec2.repository.load_frames(i.id) for i in run]
+    assert sum(len(f.trades) for f in stored) == len(reference.trades)
+    assert sum(len(f.fills) for f in stored) == len(reference.fills)
+    assert sum(len(f.decisions) for f in stored) == len(reference.decisions)
     if not open_at_stop:
         pytest.skip("no position was open at the stop this time; the equality above still held")
 

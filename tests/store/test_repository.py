@@ -113,7 +113,7 @@ def test_upgrade_from_the_first_revision_keeps_every_row(db_url: str) -> None:
                            breakdowns={}, summary={}, ended_at=2)
     db.dispose()
     upgraded = open_database(db_url)
-    assert upgraded.revision() == head_revision() == "0003"
+    assert upgraded.revision() == head_revision() == "0004"
     repo2 = SessionRepository(upgraded)
     again = repo2.load_frames(session_id)
     assert {name: len(frame) for name, frame in again.tables().items()} == counts

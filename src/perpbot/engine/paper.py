@@ -16,6 +16,7 @@ from perpbot.config import PerpbotConfig
 from perpbot.engine.decisions import Decision
 from perpbot.engine.live import LiveSignals
 from perpbot.engine.node import TradingNode
+from perpbot.engine.switches import SegmentMarks, StrategySets, StrategySwitch
 from perpbot.engine.windows import Candle, WindowMarket
 from perpbot.execution.orders import OrderJournal
 from perpbot.model import Direction
@@ -26,12 +27,14 @@ from perpbot.venues.sim import SimVenue
 
 @dataclass(frozen=True, slots=True)
 class CloseReport:
-    """What one close did: its time, the decisions it made and the equity after it."""
+    """What one close did: its time, the decisions it made, the equity after it, and whether the regimes
+    switched the strategy set before those decisions."""
 
     close_ts: int
     decisions: tuple[Decision, ...]
     equity: float
     halted_now: bool
+    switch: StrategySwitch | None = None
 
 
 class PaperEngine:
@@ -57,6 +60,10 @@ class PaperEngine:
         # until the first traded close, which acts on any non-flat intent, as a backtest's first bar does.
         self._direction: dict[str, int | None] = dict.fromkeys(self.symbols)
         self.equity_curve: list[tuple[int, float]] = []
+        # The strategy set per symbol as of the last close (None before the first) and every switch since.
+        self._sets: StrategySets | None = None
+        self._regimes: dict[str, str] = {}
+        self.switches: list[StrategySwitch] = []
 
     # ------------------------------------------------------------------ before trading
     def warm_up(self, symbol: str, timeframe: str, candle: Candle) -> None:
@@ -108,6 +115,7 @@ class PaperEngine:
             for symbol, bar in bars.items():
                 self.venue.intrabar(symbol, bar.ts, bar.open, bar.high, bar.low, bar.close)
             self.node.process_events()
+        switch = self._detect_switch(close_ts)
         halted_now = False
         if self.risk.config.enabled and not self.risk.halted:
             halted_now = self.node.on_equity(close_ts, self.node.equity_float())
@@ -124,7 +132,41 @@ class PaperEngine:
         self.node.process_events()
         equity = self.node.equity_float()
         self.equity_curve.append((close_ts, equity))
-        return CloseReport(close_ts, tuple(self.node.decisions[decisions_before:]), equity, halted_now)
+        return CloseReport(close_ts, tuple(self.node.decisions[decisions_before:]), equity, halted_now, switch)
+
+    # ------------------------------------------------------------------ strategy sets
+    def strategy_sets(self) -> StrategySets:
+        """Per symbol, the strategies the matrix counts in the symbol's current regime."""
+        self.signals.refresh()
+        matrix = self.signals.aggregator.matrix
+        return {s: tuple(sorted(matrix.active_in(self.signals.regime(s)))) for s in self.symbols}
+
+    def regimes(self) -> dict[str, str]:
+        self.signals.refresh()
+        return {s: self.signals.regime(s) for s in self.symbols}
+
+    @property
+    def segment_start(self) -> SegmentMarks:
+        """Where the records of the current session begin: at the last switch, else at the start."""
+        return self.switches[-1].marks if self.switches else SegmentMarks()
+
+    def _detect_switch(self, close_ts: int) -> StrategySwitch | None:
+        """Compare the strategy sets now with those of the last close; on a change, record a switch whose marks
+        put everything up to this close's decisions in the session that ends."""
+        sets = self.strategy_sets()
+        regimes = self.regimes()
+        previous, previous_regimes = self._sets, self._regimes
+        self._sets, self._regimes = sets, regimes
+        if previous is None or previous == sets:
+            return None
+        node = self.node
+        marks = SegmentMarks(trades=len(node.trades), orders=sum(1 for _ in node.orders.orders()),
+                             fills=len(node.fills), funding=len(node.funding), decisions=len(node.decisions),
+                             equity=len(self.equity_curve))
+        switch = StrategySwitch(close_ts, previous_regimes, regimes, previous, sets,
+                                {s: self.risk.limits_for(regimes[s]) for s in self.symbols}, marks)
+        self.switches.append(switch)
+        return switch
 
     def _reaches(self, symbol: str, bar: Candle) -> bool:
         """Does this bar's range reach a level where the exchange would act (the backtest's search)?"""

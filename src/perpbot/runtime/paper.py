@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from perpbot.engine.paper import CloseReport, PaperEngine
+from perpbot.engine.switches import StrategySwitch
 from perpbot.engine.windows import Candle
 from perpbot.model.timeframe import timeframe_ms
 from perpbot.runtime.barrier import CloseBarrier, ReadyClose
@@ -47,6 +48,7 @@ class RuntimeNotice:
 
 
 InputListener = Callable[[str, int, Mapping[tuple[str, str], Candle], Mapping[str, Decimal]], None]
+SwitchListener = Callable[[StrategySwitch, "PaperRuntime"], None]
 
 
 class RuntimeObserver(Protocol):
@@ -60,6 +62,7 @@ class RuntimeHealth:
     closes: int = 0
     untraded_closes: int = 0
     gaps: int = 0
+    switches: int = 0
     observer_failures: int = 0
     last_close_ts: int | None = None
     notices: list[RuntimeNotice] = field(default_factory=list)
@@ -81,6 +84,9 @@ class PaperRuntime:
         # Told of every candle the engine consumes (phase "warmup", "live" or "gap"), e.g. to record them
         # so a restart can rebuild the engine's state exactly.
         self.input_listeners: list[InputListener] = []
+        # Told first when the regimes switch the strategy set (before the close's inputs are recorded and
+        # before observers see the close): the session recorder ends the session and starts the next here.
+        self.switch_listeners: list[SwitchListener] = []
 
     def warm_up(self, start_close_ms: int) -> int:
         """Fill every window from the feed's history; returns how many candles were fed."""
@@ -152,6 +158,8 @@ class PaperRuntime:
                 if rate is not None:
                     funding[symbol] = rate
         report = engine.on_close(ready.close_ts, ready.candles, funding)
+        if report.switch is not None:
+            self._on_switch(report.switch)
         for listener in self.input_listeners:
             listener("live", ready.close_ts, ready.candles, funding)
         self.health.closes += 1
@@ -163,10 +171,22 @@ class PaperRuntime:
                 self.health.observer_failures += 1
                 log.exception("observer %r failed on the close at %s", observer, ready.close_ts)
 
-    def _notice(self, ts: int, kind: str, message: str) -> None:
+    def _on_switch(self, switch: StrategySwitch) -> None:
+        """The user's flow: the session ends and the next starts (listeners), then the monitor hears of it
+        with the risk limits now in force; the engine already applies them to this close's decisions."""
+        self.health.switches += 1
+        for listener in self.switch_listeners:
+            listener(switch, self)
+        limits = "; ".join(
+            f"{symbol}: {', '.join(f'{k} {v}' for k, v in sorted(switch.risk_limits[symbol].items()))}"
+            for symbol in switch.symbols)
+        self._notice(switch.close_ts, "strategy_switch", f"{switch.describe()}. Risk limits now: {limits}",
+                     level=logging.INFO)
+
+    def _notice(self, ts: int, kind: str, message: str, *, level: int = logging.WARNING) -> None:
         notice = RuntimeNotice(ts, kind, message)
         self.health.notices.append(notice)
-        log.warning("%s: %s", kind, message)
+        log.log(level, "%s: %s", kind, message)
         for observer in self.observers:
             try:
                 observer.on_notice(notice)

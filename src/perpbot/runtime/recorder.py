@@ -4,6 +4,10 @@ at the end, and an exact resume after a restart.
 The engine is deterministic, so the session records what it consumed (every warm-up and live candle,
 every funding rate) rather than its internal state; a restart replays those inputs through a fresh engine
 and arrives at the very same positions, resting orders, latched halts and ledger, then carries on.
+
+When the regimes switch the strategy set, the session ends and the next one starts (its parent is the one
+that ended): each holds the trading done while it ran, and together their inputs are the run's whole
+history, which a restart replays session after session.
 """
 
 from __future__ import annotations
@@ -21,10 +25,14 @@ from perpbot.config import PerpbotConfig
 from perpbot.data.paths import perpbot_home
 from perpbot.engine.clock import Clock, WallClock
 from perpbot.engine.paper import CloseReport, PaperEngine
+from perpbot.engine.switches import SegmentMarks, StrategySwitch, strategy_label
 from perpbot.engine.windows import Candle
+from perpbot.errors import StoreError
 from perpbot.model import Trade
+from perpbot.risk.breakers import iso_utc
 from perpbot.runtime.paper import PaperRuntime, RuntimeNotice
-from perpbot.sessions.frames import frames_from_parts
+from perpbot.sessions.context import engine_context
+from perpbot.sessions.frames import SessionFrames, frames_from_parts
 from perpbot.sessions.manager import SessionManager
 from perpbot.store.repository import SessionRepository
 
@@ -48,7 +56,7 @@ class SessionRecorder:
         self._seq = 0
         self._buffer: list[tuple[Any, ...]] = []
         self._closes_since_flush = 0
-        self._last_state: dict[str, Any] = {}
+        self._marks = SegmentMarks()  # where the current session's records begin in the engine's
 
     # ------------------------------------------------------------------ start: new or resumed
     def prepare(self, engine: PaperEngine, *, resume: bool = True) -> int | None:
@@ -59,10 +67,21 @@ class SessionRecorder:
             return None
         self.session_id = previous.id
         self._resumed = True
-        inputs = self.repository.load_inputs(previous.id)
+        lineage = self.repository.lineage(previous.id)
+        own: list[tuple[Any, ...]] = []
+        inputs: list[tuple[Any, ...]] = []
+        for sid in lineage:
+            own = self.repository.load_inputs(sid)
+            inputs.extend(own)
         last = replay_inputs(engine, inputs)
-        self._seq = len(inputs)
-        self.resumed_closes = len({r[2] for r in inputs if r[1] == "live"})
+        if len(engine.switches) != len(lineage) - 1:
+            raise StoreError(
+                f"session {previous.id} cannot be resumed exactly: its run of {len(lineage)} sessions switched "
+                f"strategies {len(lineage) - 1} time(s), the replay of its inputs {len(engine.switches)}; "
+                f"start a new session with --fresh")
+        self._marks = engine.segment_start
+        self._seq = len(own)
+        self.resumed_closes = len(engine.equity_curve) - self._marks.equity
         self.repository.reopen(previous.id)
         return last
 
@@ -75,6 +94,7 @@ class SessionRecorder:
         """Observe `runtime`; for a new session, create it, warm the runtime up and record the warm-up."""
         runtime.observers.append(self)
         runtime.input_listeners.append(self.on_input)
+        runtime.switch_listeners.append(self.on_switch)
         runtime.on_shutdown.append(lambda: self.finish(runtime))
         if self.session_id is not None:
             if resumed_at is not None:
@@ -92,6 +112,9 @@ class SessionRecorder:
         except Exception as exc:
             self.repository.mark(self.session_id, "failed", f"the warm-up failed: {exc}", self.clock.now_ms())
             raise
+        engine = runtime.engine
+        self.repository.set_start(self.session_id, strategy_label(engine.strategy_sets()),
+                                  engine_context(engine, start_close_ms))
         self._flush(None)
         return self.session_id
 
@@ -111,7 +134,28 @@ class SessionRecorder:
 
     def on_notice(self, notice: RuntimeNotice) -> None:
         if self.session_id is not None:
-            self.repository.add_alert(self.session_id, notice.ts, notice.kind, "warning", notice.message)
+            severity = "info" if notice.kind == "strategy_switch" else "warning"
+            self.repository.add_alert(self.session_id, notice.ts, notice.kind, severity, notice.message)
+
+    def on_switch(self, switch: StrategySwitch, runtime: PaperRuntime) -> None:
+        """End the session with its results and start the next with the market as it is now, in one
+        transaction: a crash leaves either the old session running or the new one, never neither."""
+        assert self.session_id is not None
+        engine = runtime.engine
+        frames, metrics, breaks, summary = self._results(engine, self._marks, switch.marks)
+        summary["ended_by_switch"] = switch.to_json()
+        context = engine_context(engine, switch.close_ts) | {"switch": switch.to_json(),
+                                                             "previous_session": self.session_id}
+        new_id = self.manager.switch_session(
+            self.session_id, frames, final_balance=engine.node.ledger.balance, metrics=metrics, breakdowns=breaks,
+            summary=summary, inputs=self._buffer, end_reason=f"strategy switch at {iso_utc(switch.close_ts)}: "
+            f"{switch.describe()}", strategy_name=strategy_label(switch.sets_after), market_context=context,
+            starting_balance=engine.node.ledger.balance)
+        self.session_id = new_id
+        self._buffer = []
+        self._seq = 0
+        self._marks = switch.marks
+        self._flush(engine, switch.close_ts)  # `perpbot monitor` shows the new session at once
 
     def _flush(self, engine: PaperEngine | None, close_ts: int | None = None) -> None:
         assert self.session_id is not None
@@ -131,21 +175,39 @@ class SessionRecorder:
         self._flush(engine, last)
         status = "interrupted" if runtime.stopping else "completed"
         reason = "stopped by the operator; the next run resumes it" if runtime.stopping else "the feed ended"
-        metrics, breakdowns = session_results(engine, self.config)
+        frames, metrics, breaks, summary = self._results(engine, self._marks, None)
         node = engine.node
-        frames = frames_from_parts(node.trades, list(node.orders.orders()), node.fills, node.funding,
-                                   node.decisions, engine.equity_curve)
-        summary = {"closes": runtime.health.closes + self.resumed_closes, "trades": len(node.trades),
-                   "final_balance": str(node.ledger.balance), "equity": node.equity_float(),
-                   "open_positions": {p.symbol: str(p.qty) for p in node.positions.open_positions()},
-                   "halted": engine.risk.halted, "halt_reason": engine.risk.halt_reason, "metrics": metrics}
         self.repository.complete(self.session_id, frames, final_balance=node.ledger.balance, metrics=metrics,
-                                 breakdowns=breakdowns, summary=summary, ended_at=self.clock.now_ms(), status=status,
+                                 breakdowns=breaks, summary=summary, ended_at=self.clock.now_ms(), status=status,
                                  end_reason=reason)
         folder = self.summary_dir or perpbot_home() / "sessions"
         folder.mkdir(parents=True, exist_ok=True)
         self.summary_path = folder / f"session-{self.session_id}-summary.json"
         self.summary_path.write_text(json.dumps(summary, indent=1, sort_keys=True, default=str), encoding="utf-8")
+
+
+    def _results(self, engine: PaperEngine, start: SegmentMarks, end: SegmentMarks | None,
+                 ) -> tuple[SessionFrames, dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """The tables, metrics, breakdowns and summary of the records between two marks (`end` None: now).
+        A session that ends at a switch shares the switch close's equity point with the next one."""
+        node = engine.node
+        end_marks = end or SegmentMarks(len(node.trades), sum(1 for _ in node.orders.orders()), len(node.fills),
+                                        len(node.funding), len(node.decisions), len(engine.equity_curve))
+        curve = engine.equity_curve[start.equity:end_marks.equity + 1 if end is not None else None]
+        trades = node.trades[start.trades:end_marks.trades]
+        orders = list(node.orders.orders())[start.orders:end_marks.orders]
+        frames = frames_from_parts(trades, orders, node.fills[start.fills:end_marks.fills],
+                                   node.funding[start.funding:end_marks.funding],
+                                   node.decisions[start.decisions:end_marks.decisions], curve)
+        opening = float(self.config.account.starting_balance) if start.equity == 0 else curve[0][1]
+        metrics, breaks = segment_results(curve, trades, opening, node.fills[start.fills:end_marks.fills],
+                                          node.funding[start.funding:end_marks.funding])
+        summary = {"closes": end_marks.equity - start.equity, "trades": len(trades),
+                   "final_balance": str(node.ledger.balance),
+                   "equity": curve[-1][1] if curve else node.equity_float(),
+                   "open_positions": {p.symbol: str(p.qty) for p in node.positions.open_positions()},
+                   "halted": engine.risk.halted, "halt_reason": engine.risk.halt_reason, "metrics": metrics}
+        return frames, metrics, breaks, summary
 
 
 def replay_inputs(engine: PaperEngine, inputs: list[tuple[Any, ...]]) -> int | None:
@@ -200,14 +262,15 @@ def live_state(engine: PaperEngine, close_ts: int | None) -> dict[str, Any]:
     }
 
 
-def session_results(engine: PaperEngine, config: PerpbotConfig) -> tuple[dict[str, Any], dict[str, Any]]:
-    node = engine.node
-    curve = engine.equity_curve
+def segment_results(curve: list[tuple[int, float]], trades: list[Trade], opening_equity: float,
+                    fills: list[Any], funding: list[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Metrics and breakdowns of a session's part of the run (its equity points, trades, fees and funding)."""
     if len(curve) < 2:
         return {}, {}
     ts = np.array([t for t, _ in curve], dtype=np.int64)
     equity = np.array([e for _, e in curve], dtype=np.float64)
-    report = compute_metrics(equity, ts, node.trades, starting_balance=float(config.account.starting_balance),
-                             fees_paid=float(node.ledger.fees_paid), funding_paid=float(-node.ledger.funding))
-    return report.to_dict(), breakdowns(node.trades)
-
+    fees = sum((f.fee for f in fills), Decimal(0))
+    funded = sum((p.amount for p in funding), Decimal(0))
+    report = compute_metrics(equity, ts, trades, starting_balance=opening_equity, fees_paid=float(fees),
+                             funding_paid=float(-funded))
+    return report.to_dict(), breakdowns(trades)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,9 @@ from perpbot.engine.prepare import execution_timeframe
 from perpbot.errors import DataError
 from perpbot.model.timeframe import timeframe_ms
 from perpbot.signals.regime import RegimeClassifier
+
+if TYPE_CHECKING:
+    from perpbot.engine.paper import PaperEngine
 
 _YEAR_MS = 365 * 86_400_000
 LOOKBACK = 200  # execution candles behind the start that the volatility is measured on
@@ -41,8 +44,7 @@ def market_context(config: PerpbotConfig, source: MarketDataSource, start_ms: in
         closes = frame["close"].to_numpy(dtype=np.float64)
         entry["price"] = float(closes[-1])
         if len(closes) > 2:
-            returns = np.diff(np.log(closes))
-            entry["volatility_annualised"] = float(np.std(returns, ddof=1) * math.sqrt(_YEAR_MS / step))
+            entry["volatility_annualised"] = _volatility(closes, step)
         if classifier is not None:
             rtf = config.regime.timeframe
             try:
@@ -54,6 +56,35 @@ def market_context(config: PerpbotConfig, source: MarketDataSource, start_ms: in
                 entry["regime"] = "unknown"
         out["symbols"][sym.symbol] = entry
     return out
+
+
+def engine_context(engine: PaperEngine, at_ms: int) -> dict[str, Any]:
+    """The market a paper or live session starts in, read from the engine's windows of closed candles: per
+    symbol the last close, the volatility of the last LOOKBACK candles, the regime, the strategies that
+    count in it and the per-order risk limits in force."""
+    tf = engine.exec_tf
+    step = timeframe_ms(tf)
+    regimes = engine.regimes()
+    sets = engine.strategy_sets()
+    out: dict[str, Any] = {"timeframe": tf, "at": at_ms, "symbols": {}}
+    for symbol in engine.symbols:
+        closes = engine.signals.window(symbol, tf).column("close")[-(LOOKBACK + 1):]
+        entry: dict[str, Any] = {}
+        if len(closes):
+            entry["price"] = float(closes[-1])
+        if len(closes) > 2:
+            entry["volatility_annualised"] = _volatility(closes, step)
+        entry["regime"] = regimes[symbol]
+        entry["strategies"] = list(sets[symbol])
+        entry["risk_limits"] = engine.risk.limits_for(regimes[symbol])
+        out["symbols"][symbol] = entry
+    return out
+
+
+def _volatility(closes: np.ndarray, step_ms: int) -> float:
+    """Annualised standard deviation of log returns (sample), for candles `step_ms` apart."""
+    returns = np.diff(np.log(np.asarray(closes, dtype=np.float64)))
+    return float(np.std(returns, ddof=1) * math.sqrt(_YEAR_MS / step_ms))
 
 
 def _opening_only(source: MarketDataSource, symbol: str, tf: str, start_ms: int) -> dict[str, Any]:

@@ -78,6 +78,23 @@ class SessionManager:
             starting_balance=balance, created_at=self.clock.now_ms(),
         )
 
+    def switch_session(self, session_id: int, frames: SessionFrames, *, final_balance: Decimal,
+                       metrics: dict[str, Any], breakdowns: dict[str, Any], summary: dict[str, Any],
+                       inputs: list[tuple[Any, ...]], end_reason: str, strategy_name: str,
+                       market_context: dict[str, Any], starting_balance: Decimal) -> int:
+        """End a running session with its results and start the one that continues it with a new strategy set
+        and market context (same configuration, kind and symbols), atomically; returns the new id."""
+        info = self.repository.get(session_id)
+        now = self.clock.now_ms()
+        successor = {"kind": info.kind, "name": info.name, "strategy_name": strategy_name, "symbol": info.symbol,
+                     "timeframe": info.timeframe, "leverage": info.leverage, "configuration": info.configuration,
+                     "market_context": market_context, "code_version": code_version(),
+                     "fingerprint": info.fingerprint, "data_label": info.data_label,
+                     "starting_balance": starting_balance, "created_at": now}
+        return self.repository.hand_over(session_id, frames, final_balance=final_balance, metrics=metrics,
+                                         breakdowns=breakdowns, summary=summary, ended_at=now, end_reason=end_reason,
+                                         inputs=inputs, successor=successor)
+
     def end_active_sessions(self, reason: str) -> list[int]:
         """Mark every running session interrupted, with the reason."""
         return self.repository.end_active(reason, self.clock.now_ms())

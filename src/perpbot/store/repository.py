@@ -13,7 +13,7 @@ from itertools import chain
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Integer, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Integer, Table, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session as OrmSession
 
@@ -66,6 +66,7 @@ class SessionInfo:
     metrics: dict[str, Any]
     breakdowns: dict[str, Any]
     summary: dict[str, Any]
+    parent_id: int | None = None  # the session this one continues after a strategy switch
 
 
 def _info(row: SessionRow) -> SessionInfo:
@@ -78,7 +79,27 @@ def _info(row: SessionRow) -> SessionInfo:
         data_end=row.data_end, starting_balance=Decimal(row.starting_balance),
         final_balance=None if row.final_balance is None else Decimal(row.final_balance),
         metrics=json.loads(row.metrics), breakdowns=json.loads(row.breakdowns), summary=json.loads(row.summary),
+        parent_id=row.parent_id,
     )
+
+
+def _new_session(*, kind: str, name: str, strategy_name: str, symbol: str, timeframe: str, leverage: str,
+                 configuration: dict[str, Any], market_context: dict[str, Any], code_version: str, fingerprint: str,
+                 data_label: str, starting_balance: Decimal, created_at: int, data_start: int | None = None,
+                 data_end: int | None = None, parent_id: int | None = None) -> dict[str, Any]:
+    """A session row's values at its creation (status running). `parent_id` only when set, so a database
+    still at an older revision (the upgrade tests write one) takes the row."""
+    values = {
+        "kind": kind, "name": name, "strategy_name": strategy_name, "symbol": symbol, "timeframe": timeframe,
+        "leverage": leverage, "status": "running", "end_reason": "", "created_at": created_at,
+        "code_version": code_version, "fingerprint": fingerprint, "configuration": canonical(configuration),
+        "market_context": canonical(market_context), "data_label": data_label, "data_start": data_start,
+        "data_end": data_end, "starting_balance": str(starting_balance), "metrics": "{}", "breakdowns": "{}",
+        "summary": "{}",
+    }
+    if parent_id is not None:
+        values["parent_id"] = parent_id
+    return values
 
 
 def canonical(value: object) -> str:
@@ -105,22 +126,48 @@ class SessionRepository:
     def create(self, *, kind: str, name: str, strategy_name: str, symbol: str, timeframe: str, leverage: str,
                configuration: dict[str, Any], market_context: dict[str, Any], code_version: str, fingerprint: str,
                data_label: str, starting_balance: Decimal, created_at: int, data_start: int | None = None,
-               data_end: int | None = None) -> int:
+               data_end: int | None = None, parent_id: int | None = None) -> int:
         """A new session with status `running`, committed at once."""
-        values: dict[str, Any] = {
-            "kind": kind, "name": name, "strategy_name": strategy_name, "symbol": symbol, "timeframe": timeframe,
-            "leverage": leverage, "status": "running", "end_reason": "", "created_at": created_at,
-            "code_version": code_version, "fingerprint": fingerprint, "configuration": canonical(configuration),
-            "market_context": canonical(market_context), "data_label": data_label, "data_start": data_start,
-            "data_end": data_end, "starting_balance": str(starting_balance), "metrics": "{}", "breakdowns": "{}",
-            "summary": "{}",
-        }
+        values = _new_session(
+            kind=kind, name=name, strategy_name=strategy_name, symbol=symbol, timeframe=timeframe, leverage=leverage,
+            configuration=configuration, market_context=market_context, code_version=code_version,
+            fingerprint=fingerprint, data_label=data_label, starting_balance=starting_balance, created_at=created_at,
+            data_start=data_start, data_end=data_end, parent_id=parent_id)
         try:
             with self.db.engine.begin() as conn:
                 result = conn.execute(insert(SessionRow).values(**values).returning(SessionRow.id))
                 return int(result.scalar_one())
         except SQLAlchemyError as exc:
             raise self._fail("creating a session", exc) from None
+
+    def set_start(self, session_id: int, strategy_name: str, market_context: dict[str, Any]) -> None:
+        """What a live session learns once warmed up: the strategies that count and the market it starts in."""
+        try:
+            with self.db.engine.begin() as conn:
+                conn.execute(update(SessionRow).where(SessionRow.id == session_id).values(
+                    strategy_name=strategy_name, market_context=canonical(market_context)))
+        except SQLAlchemyError as exc:
+            raise self._fail(f"recording session {session_id}'s start", exc) from None
+
+    def hand_over(self, session_id: int, frames: SessionFrames, *, final_balance: Decimal, metrics: dict[str, Any],
+                  breakdowns: dict[str, Any], summary: dict[str, Any], ended_at: int, end_reason: str,
+                  inputs: list[tuple[Any, ...]], successor: dict[str, Any]) -> int:
+        """End a session (its last inputs, rows and results; status completed) and start the one that continues
+        it (`successor`: `create`'s arguments), in one transaction; returns the new session's id."""
+        values = _new_session(**successor, parent_id=session_id)
+        tables = frames.tables()
+        equity = tables.pop("equity")
+        rows = {name: _tuples(frame, CHILD_TABLES[name]) for name, frame in tables.items()}
+        try:
+            with collector_paused(), self.db.engine.begin() as conn:
+                if inputs:
+                    self._insert_inputs(conn, session_id, inputs)
+                self._write_results(conn, session_id, rows, equity, final_balance=final_balance, metrics=metrics,
+                                    breakdowns=breakdowns, summary=summary, ended_at=ended_at, status="completed",
+                                    end_reason=end_reason, max_equity_points=5000)
+                return int(conn.execute(insert(SessionRow).values(**values).returning(SessionRow.id)).scalar_one())
+        except self._driver_errors() as exc:
+            raise self._fail(f"ending session {session_id} and starting the next", exc) from None
 
     def complete(self, session_id: int, frames: SessionFrames, *, final_balance: Decimal, metrics: dict[str, Any],
                  breakdowns: dict[str, Any], summary: dict[str, Any], ended_at: int, status: str = "completed",
@@ -139,6 +186,24 @@ class SessionRepository:
                       max_equity_points: int = 5000) -> dict[str, int]:
         """`complete` from rows already in column order (`frames.rows_from_result`) and the full equity
         curve, which is kept at chart resolution."""
+        try:
+            with collector_paused(), self.db.engine.begin() as conn:
+                return self._write_results(conn, session_id, rows, equity, final_balance=final_balance,
+                                           metrics=metrics, breakdowns=breakdowns, summary=summary,
+                                           ended_at=ended_at, status=status, end_reason=end_reason,
+                                           max_equity_points=max_equity_points)
+        except self._driver_errors() as exc:
+            # nothing of the run was written (one transaction); say so on the session row
+            failure = self._fail(f"writing session {session_id}", exc)
+            with contextlib.suppress(StoreError):  # if the database itself is gone, the row says `running`
+                self.mark(session_id, "failed", f"its rows could not be written: {failure}", ended_at)
+            raise failure from None
+
+    def _write_results(self, conn: Connection, session_id: int, rows: dict[str, list[tuple[Any, ...]]],
+                       equity: pd.DataFrame, *, final_balance: Decimal, metrics: dict[str, Any],
+                       breakdowns: dict[str, Any], summary: dict[str, Any], ended_at: int, status: str,
+                       end_reason: str, max_equity_points: int) -> dict[str, int]:
+        """Bulk-insert a session's rows and mark it finished, inside the caller's transaction."""
         if status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, was {status!r}")
         expected = set(CHILD_TABLES) - {"equity"}
@@ -146,25 +211,17 @@ class SessionRepository:
             raise ValueError(f"rows must hold exactly the tables {sorted(expected)}, got {sorted(rows)}")
         tables = {**rows, "equity": _tuples(downsample_equity(equity, max_equity_points), CHILD_TABLES["equity"])}
         counts: dict[str, int] = {}
-        try:
-            with collector_paused(), self.db.engine.begin() as conn:
-                raw = conn.connection.dbapi_connection
-                assert raw is not None
-                cursor = raw.cursor()
-                for name, table_rows in tables.items():
-                    counts[name] = len(table_rows)
-                    if table_rows:
-                        _bulk_insert(cursor, self.db.is_sqlite, name, COLUMNS[name], session_id, table_rows)
-                cursor.close()
-                conn.execute(update(SessionRow).where(SessionRow.id == session_id).values(
-                    status=status, end_reason=end_reason, ended_at=ended_at, final_balance=str(final_balance),
-                    metrics=canonical(metrics), breakdowns=canonical(breakdowns), summary=canonical(summary)))
-        except self._driver_errors() as exc:
-            # nothing of the run was written (one transaction); say so on the session row
-            failure = self._fail(f"writing session {session_id}", exc)
-            with contextlib.suppress(StoreError):  # if the database itself is gone, the row says `running`
-                self.mark(session_id, "failed", f"its rows could not be written: {failure}", ended_at)
-            raise failure from None
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        for name, table_rows in tables.items():
+            counts[name] = len(table_rows)
+            if table_rows:
+                _bulk_insert(cursor, self.db.is_sqlite, name, COLUMNS[name], session_id, table_rows)
+        cursor.close()
+        conn.execute(update(SessionRow).where(SessionRow.id == session_id).values(
+            status=status, end_reason=end_reason, ended_at=ended_at, final_balance=str(final_balance),
+            metrics=canonical(metrics), breakdowns=canonical(breakdowns), summary=canonical(summary)))
         return counts
 
     def mark(self, session_id: int, status: str, reason: str, ended_at: int) -> None:
@@ -209,16 +266,50 @@ class SessionRepository:
         try:
             with self.db.engine.begin() as conn:
                 if rows:
-                    raw = conn.connection.dbapi_connection
-                    assert raw is not None
-                    cursor = raw.cursor()
-                    _bulk_insert(cursor, self.db.is_sqlite, "session_inputs", self.INPUT_COLUMNS, session_id, rows)
-                    cursor.close()
+                    self._insert_inputs(conn, session_id, rows)
                 if live_state is not None:
                     conn.execute(update(SessionRow).where(SessionRow.id == session_id)
                                  .values(live_state=canonical(live_state)))
         except self._driver_errors() as exc:
             raise self._fail(f"recording session {session_id}'s inputs", exc) from None
+
+    def _insert_inputs(self, conn: Connection, session_id: int, rows: list[tuple[Any, ...]]) -> None:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        _bulk_insert(cursor, self.db.is_sqlite, "session_inputs", self.INPUT_COLUMNS, session_id, rows)
+        cursor.close()
+
+    def lineage(self, session_id: int) -> list[int]:
+        """The ids of the sessions of one run that `session_id` ends, oldest first (each continued the one
+        before it after a strategy switch); raises when an earlier one was deleted."""
+        ids = [session_id]
+        try:
+            with self.db.engine.connect() as conn:
+                while True:
+                    parent = conn.execute(select(SessionRow.parent_id, SessionRow.id)
+                                          .where(SessionRow.id == ids[-1])).first()
+                    if parent is None:
+                        raise StoreError(f"session {ids[-1]} is not in {self.db.shown_url}: session {session_id}'s "
+                                         f"run cannot be replayed; start a new session with --fresh")
+                    if parent[0] is None:
+                        break
+                    if int(parent[0]) in ids:
+                        raise StoreError(f"session {session_id}'s run loops at session {parent[0]}")
+                    ids.append(int(parent[0]))
+        except SQLAlchemyError as exc:
+            raise self._fail(f"reading session {session_id}'s run", exc) from None
+        return ids[::-1]
+
+    def successor(self, session_id: int) -> int | None:
+        """The session that continued `session_id` after a strategy switch, if any."""
+        try:
+            with self.db.engine.connect() as conn:
+                found = conn.execute(select(SessionRow.id).where(SessionRow.parent_id == session_id)
+                                     .order_by(SessionRow.id).limit(1)).scalar()
+                return None if found is None else int(found)
+        except SQLAlchemyError as exc:
+            raise self._fail(f"looking for the session after {session_id}", exc) from None
 
     def load_inputs(self, session_id: int) -> list[tuple[Any, ...]]:
         """Every recorded input of the session, in arrival order."""

@@ -43,6 +43,10 @@ class SessionRow(Base):
     breakdowns: Mapped[str] = mapped_column(Text, default="{}")  # JSON
     summary: Mapped[str] = mapped_column(Text, default="{}")  # JSON
     live_state: Mapped[str] = mapped_column(Text, server_default="{}")  # JSON, revision 0003
+    # The session this one continues after a strategy switch (revision 0004).
+    parent_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("sessions.id", ondelete="SET NULL", name="fk_sessions_parent_id"), nullable=True,
+        index=True)
 
 
 def _session_fk() -> Mapped[int]:
