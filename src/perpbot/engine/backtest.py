@@ -28,6 +28,18 @@ from perpbot.venues.sim import SimVenue, SimVenueConfig
 
 _DAY_MS = 86_400_000
 _INF = float("inf")
+_NO_LEVELS = (_INF, _INF, -_INF, -_INF)
+_SEARCH_AHEAD = 256  # bars an activation search looks past the stretch, for the stretches that follow
+
+
+@dataclass(slots=True)
+class _Searched:
+    """What an activation search of one symbol found: with `levels`, bars [lo, hi] first reach one at `hit`."""
+
+    levels: tuple[float, float, float, float]
+    lo: int
+    hi: int
+    hit: int | None
 
 
 @dataclass(slots=True)
@@ -74,6 +86,13 @@ class BacktestLoop:
         self._close_on_flat = close_on_flat
         self._track = EquityTrack()
         self._visited = 0
+        # Per symbol, the last activation search: reused while its levels stand, so a symbol whose orders
+        # did not change is not searched again when another symbol's decision ends the stretch.
+        self._searched: list[_Searched | None] = [None] * len(self._syms)
+        # The account as of the last snapshot (positions change only at the events that take one):
+        # balance and, per open position, (symbol index, qty, signed cost) as floats.
+        self._balance_now = float(starting_balance)
+        self._open_now: list[tuple[int, float, float]] = []
 
     # ------------------------------------------------------------------ schedule
     def _decision_bars(self, last: int) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -195,33 +214,46 @@ class BacktestLoop:
     def _first_activity(self, k: int, e: int) -> int | None:
         """The first bar in [k, e] whose range reaches a level where the venue would act."""
         first: int | None = None
-        for sym in self._syms:
-            rise_ge, rise_gt, fall_le, fall_lt = self.venue.activation_levels(sym.symbol)
-            if rise_ge == _INF and rise_gt == _INF and fall_le == -_INF and fall_lt == -_INF:
+        for i, sym in enumerate(self._syms):
+            levels = self.venue.activation_levels(sym.symbol)
+            if levels == _NO_LEVELS:
                 continue
-            stop = (first if first is not None else e) + 1
-            high, low = sym.high[k:stop], sym.low[k:stop]
-            mask = np.zeros(len(high), dtype=bool)
-            if rise_ge != _INF:
-                mask |= high >= rise_ge
-            if rise_gt != _INF:
-                mask |= high > rise_gt
-            if fall_le != -_INF:
-                mask |= low <= fall_le
-            if fall_lt != -_INF:
-                mask |= low < fall_lt
-            hit = int(mask.argmax())
-            if mask[hit]:
-                first = k + hit
+            hit = self._next_hit(i, sym, levels, k, first if first is not None else e)
+            if hit is not None:
+                first = hit
         return first
+
+    def _next_hit(self, i: int, sym: PreparedSymbol, levels: tuple[float, float, float, float], k: int,
+                  limit: int) -> int | None:
+        """The first bar in [k, limit] where `sym`'s range reaches one of `levels`, or None."""
+        known = self._searched[i]
+        if known is not None and known.levels == levels and known.lo <= k:
+            if known.hit is not None and known.hit >= k:
+                return known.hit if known.hit <= limit else None
+            if known.hit is None and known.hi >= limit:
+                return None
+        end = min(len(sym.high) - 1, max(limit, k + _SEARCH_AHEAD))
+        rise_ge, rise_gt, fall_le, fall_lt = levels
+        high, low = sym.high[k:end + 1], sym.low[k:end + 1]
+        mask = np.zeros(len(high), dtype=bool)
+        if rise_ge != _INF:
+            mask |= high >= rise_ge
+        if rise_gt != _INF:
+            mask |= high > rise_gt
+        if fall_le != -_INF:
+            mask |= low <= fall_le
+        if fall_lt != -_INF:
+            mask |= low < fall_lt
+        at = int(mask.argmax())
+        hit = k + at if mask[at] else None
+        self._searched[i] = _Searched(levels, k, end, hit)
+        return hit if hit is not None and hit <= limit else None
 
     def _equity_curve_slice(self, a: int, b: int) -> np.ndarray:
         """Close-to-close equity over bars [a, b] with the positions as they stand now."""
-        equity = np.full(b - a + 1, float(self.node.ledger.balance))
-        for pos in self.node.positions.open_positions():
-            sym = self._by_symbol(pos.symbol)
-            signed_cost = float(pos.cost) if pos.qty > 0 else -float(pos.cost)
-            equity += float(pos.qty) * sym.close[a:b + 1] - signed_cost
+        equity = np.full(b - a + 1, self._balance_now)
+        for i, qty, signed_cost in self._open_now:
+            equity += qty * self._syms[i].close[a:b + 1] - signed_cost
         return equity
 
     def _equity_at(self, k: int) -> float:
@@ -279,12 +311,6 @@ class BacktestLoop:
             regime=regime, score=float(sym.score[k]), signals=signals, weights=tuple(weights.items()),
         )
 
-    def _by_symbol(self, symbol: str) -> PreparedSymbol:
-        for sym in self._syms:
-            if sym.symbol == symbol:
-                return sym
-        raise KeyError(symbol)
-
     def _snapshot(self, k: int) -> None:
         track = self._track
         qty, cost = [], []
@@ -292,12 +318,15 @@ class BacktestLoop:
             pos = self.node.positions.get(sym.symbol)
             qty.append(float(pos.qty))
             cost.append(float(pos.cost) if pos.qty >= 0 else -float(pos.cost))
+        balance = float(self.node.ledger.balance)
+        self._balance_now = balance
+        self._open_now = [(i, q, c) for i, (q, c) in enumerate(zip(qty, cost, strict=True)) if q != 0]
         if track.bars and track.bars[-1] == k:
-            track.balance[-1] = float(self.node.ledger.balance)
+            track.balance[-1] = balance
             track.qty[-1], track.signed_cost[-1] = qty, cost
             return
         track.bars.append(k)
-        track.balance.append(float(self.node.ledger.balance))
+        track.balance.append(balance)
         track.qty.append(qty)
         track.signed_cost.append(cost)
 
