@@ -64,3 +64,10 @@ def test_a_replay_with_tight_risk_stores_its_alerts(config_file: Path) -> None:
     engine.dispose()
     assert "halt" in keys  # the drawdown breaker trips and the alert is kept with the session
     assert keys.count("halt") == 1
+
+
+def test_clear_halt_without_a_halted_session_says_there_is_nothing_to_clear(config_file: Path) -> None:
+    result = CliRunner().invoke(app, ["paper", "--config", str(config_file), "--replay", "--from", "2024-02-01",
+                                      "--to", "2024-02-02", "--no-monitor", "--clear-halt"])
+    assert result.exit_code == 0, result.output
+    assert "no resumed session is halted; nothing to clear" in " ".join(result.output.split())

@@ -30,6 +30,9 @@ def paper(
     fresh: Annotated[bool, typer.Option("--fresh", help="start a new session even if an unfinished one of this "
                                                         "configuration could be resumed")] = False,
     no_store: Annotated[bool, typer.Option("--no-store", help="do not record the run as a session")] = False,
+    clear_halt: Annotated[bool, typer.Option("--clear-halt", help="clear the resumed session's latched risk halt "
+                                                                  "(recorded in the session) and trade again")]
+    = False,
     db_url: DbUrl = None,
 ) -> None:
     """Paper-trade CONFIG: real strategies, risk and orders against the simulated exchange, on Bybit's live
@@ -64,6 +67,13 @@ def paper(
     if recorder is not None:
         verb = f"resumed after {recorder.resumed_closes} closes" if recorder.resumed else "started"
         err_console.print(f"session {recorder.session_id} {verb}")
+    if clear_halt:
+        cleared = recorder.clear_halt(runtime.engine) if recorder is not None else None
+        err_console.print(f"halt cleared ({cleared}): trading resumes" if cleared is not None else
+                          "--clear-halt: no resumed session is halted; nothing to clear", markup=False)
+    elif runtime.engine.risk.halted:
+        err_console.print(f"trading is halted ({runtime.engine.risk.halt_reason}); stop and restart with "
+                          f"--clear-halt to trade again", markup=False)
     alerts = AlertEngine(cfg.alerts, exec_step_ms=runtime.engine.signals.exec_ms,
                          send=_alert_delivery(notifier, recorder))
     monitor = ConsoleMonitor(cfg.name, console=console, alerts=alerts)

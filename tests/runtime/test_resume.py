@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from perpbot.config import parse_config
 from perpbot.runtime.assemble import ReplayPlan, build_replay
@@ -101,3 +102,36 @@ def test_fresh_ignores_the_unfinished_session(config: Any, tmp_path: Path) -> No
     runtime, _ = build_replay(config, PLAN, recorder=recorder, resume=False)
     assert recorder.session_id != rec1.session_id and recorder.resumed_closes == 0
     runtime.feed.close()
+
+
+def test_a_cleared_halt_is_replayed_by_every_later_resume(config: Any, tmp_path: Path) -> None:
+    halting = config.model_copy(update={"risk": config.risk.model_copy(update={"max_daily_loss_pct": 0.3})})
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    for stop in range(40, 480, 40):  # stop once the daily-loss breaker has latched a halt
+        first, rec = _run(halting, url, stop_after=stop)
+        if first.engine.risk.halted:
+            break
+        rec.repository.delete(rec.repository.lineage(rec.session_id or 0))
+    assert first.engine.risk.halted, "a 0.3% daily loss limit never tripped on the sample"
+    reason = first.engine.risk.halt_reason
+
+    recorder = SessionRecorder(SessionManager(SessionRepository(open_database(url))), halting, data_label="")
+    second, _ = build_replay(halting, PLAN, recorder=recorder)
+    assert second.engine.risk.halted  # the resume brings the latched halt back ...
+    assert recorder.clear_halt(second.engine) == reason  # ... until the operator clears it
+    assert not second.engine.risk.halted
+    assert recorder.clear_halt(second.engine) is None  # nothing left to clear
+    second.observers.insert(0, StopAfter(30))
+    second.run()
+
+    # The reset is an input like the candles: a later resume clears the halt at the same close and arrives
+    # where the second run stopped, trades made after the clearing included.
+    rec3 = SessionRecorder(SessionManager(SessionRepository(open_database(url))), halting, data_label="")
+    third, _ = build_replay(halting, PLAN, recorder=rec3)
+    assert third.engine.node.fills == second.engine.node.fills
+    assert third.engine.node.ledger.balance == second.engine.node.ledger.balance
+    assert third.engine.risk.state() == second.engine.risk.state()
+    assert third.engine.risk.breakers.state()["last_reset"]["cleared"]
+    with rec3.repository.db.engine.connect() as conn:
+        keys = [r[0] for r in conn.execute(sa.text("SELECT key FROM alerts"))]
+    assert "halt_cleared" in keys

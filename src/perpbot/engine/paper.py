@@ -134,6 +134,15 @@ class PaperEngine:
         self.equity_curve.append((close_ts, equity))
         return CloseReport(close_ts, tuple(self.node.decisions[decisions_before:]), equity, halted_now, switch)
 
+    def clear_halt(self, ts: int, by: str = "operator") -> str | None:
+        """A person clears a latched risk halt (the peak and the day's start are rebased to the last equity);
+        returns the halt reason that was cleared, or None when trading was not halted."""
+        if not self.risk.halted:
+            return None
+        reason = self.risk.halt_reason or "halted"
+        self.risk.reset(by, ts)
+        return reason
+
     # ------------------------------------------------------------------ strategy sets
     def strategy_sets(self) -> StrategySets:
         """Per symbol, the strategies the matrix counts in the symbol's current regime."""

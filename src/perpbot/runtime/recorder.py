@@ -57,6 +57,7 @@ class SessionRecorder:
         self._buffer: list[tuple[Any, ...]] = []
         self._closes_since_flush = 0
         self._marks = SegmentMarks()  # where the current session's records begin in the engine's
+        self.resumed_at: int | None = None  # the last close a resume replayed
 
     # ------------------------------------------------------------------ start: new or resumed
     def prepare(self, engine: PaperEngine, *, resume: bool = True) -> int | None:
@@ -67,6 +68,7 @@ class SessionRecorder:
             return None
         self.session_id = previous.id
         self._resumed = True
+        self.resumed_at = None
         lineage = self.repository.lineage(previous.id)
         own: list[tuple[Any, ...]] = []
         inputs: list[tuple[Any, ...]] = []
@@ -82,8 +84,25 @@ class SessionRecorder:
         self._marks = engine.segment_start
         self._seq = len(own)
         self.resumed_closes = len(engine.equity_curve) - self._marks.equity
+        self.resumed_at = last
         self.repository.reopen(previous.id)
         return last
+
+    def clear_halt(self, engine: PaperEngine) -> str | None:
+        """Clear the resumed session's latched halt, recorded as an input at the last replayed close so every
+        later resume clears it at the same point; returns the cleared reason (None: nothing to clear)."""
+        if self.session_id is None or self.resumed_at is None:
+            return None
+        reason = engine.clear_halt(self.resumed_at)
+        if reason is None:
+            return None
+        self._buffer.append((self._seq, "reset", self.resumed_at, "", "", self.resumed_at, 0.0, 0.0, 0.0, 0.0, 0.0,
+                             None))
+        self._seq += 1
+        self._flush(engine, self.resumed_at)
+        self.repository.add_alert(self.session_id, self.resumed_at, "halt_cleared", "info",
+                                  f"the operator cleared the halt ({reason}); trading resumes")
+        return reason
 
     @property
     def resumed(self) -> bool:
@@ -230,6 +249,11 @@ def replay_inputs(engine: PaperEngine, inputs: list[tuple[Any, ...]]) -> int | N
             last = close
 
     for _seq, phase, close_ts, symbol, tf, ts, o, h, lo, c, v, rate in inputs:
+        if phase == "reset":  # the operator cleared a halt here
+            flush()
+            key, group, funding = None, {}, {}
+            engine.clear_halt(int(close_ts))
+            continue
         candle = Candle(int(ts), float(o), float(h), float(lo), float(c), float(v))
         if phase == "warmup":
             flush()
