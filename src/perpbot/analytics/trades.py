@@ -115,29 +115,37 @@ _KEYS: dict[str, Callable[[Trade], tuple[str, ...]]] = {
 BREAKDOWN_KEYS: tuple[str, ...] = tuple(_KEYS)
 
 
-def breakdown(trades: Sequence[Trade], key: str) -> list[GroupStats]:
+def breakdown(trades: Sequence[Trade], key: str, pnl: Sequence[float] | None = None) -> list[GroupStats]:
     """One row of statistics per group, sorted by label; key is strategy / symbol / side / regime / exit_reason.
 
     A trade credited to several strategies counts fully in each of their groups (the strategies
     agreed on the entry together), so strategy groups can add up to more than the whole. Trades
     without a strategy or a regime go to "(none)"; sides are spelled as Bybit does ("Buy"/"Sell").
+    `pnl` is each trade's net PnL as a float, when the caller has it already.
     """
     try:
         labels_of = _KEYS[key]
     except KeyError:
         raise ValueError(f"breakdown key must be one of {', '.join(BREAKDOWN_KEYS)}, was {key!r}") from None
-    groups: dict[str, list[Trade]] = {}
-    for trade in trades:
+    values = [float(t.net_pnl) for t in trades] if pnl is None else pnl
+    groups: dict[str, list[float]] = {}
+    for trade, value in zip(trades, values, strict=True):
         for label in dict.fromkeys(labels_of(trade)):  # a strategy listed twice still counts once
-            groups.setdefault(label, []).append(trade)
-    rows: list[GroupStats] = []
-    for label in sorted(groups):
-        stats = trade_stats(groups[label])
-        rows.append(GroupStats(label, stats.num_trades, stats.net_pnl, stats.win_rate, stats.expectancy,
-                               stats.profit_factor))
-    return rows
+            groups.setdefault(label, []).append(value)
+    return [_group_row(label, groups[label]) for label in sorted(groups)]
+
+
+def _group_row(label: str, pnl: list[float]) -> GroupStats:
+    """The figures trade_stats gives for these trades (fsum is exact, so the order does not matter)."""
+    wins = [p for p in pnl if p > 0]
+    losses = [p for p in pnl if p < 0]
+    gross_profit = math.fsum(wins)
+    gross_loss = -math.fsum(losses)
+    return GroupStats(label, len(pnl), math.fsum(pnl), len(wins) / len(pnl) if pnl else math.nan, _mean(pnl),
+                      safe_ratio(gross_profit, gross_loss))
 
 
 def breakdowns(trades: Sequence[Trade]) -> dict[str, list[dict[str, Any]]]:
     """Every breakdown of BREAKDOWN_KEYS as plain rows: what a result and a session keep."""
-    return {key: [row.to_dict() for row in breakdown(trades, key)] for key in BREAKDOWN_KEYS}
+    pnl = [float(t.net_pnl) for t in trades]
+    return {key: [row.to_dict() for row in breakdown(trades, key, pnl)] for key in BREAKDOWN_KEYS}
