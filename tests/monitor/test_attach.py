@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from perpbot.config import parse_config
 from perpbot.engine.paper import CloseReport
 from perpbot.runtime.assemble import ReplayPlan, build_replay
 from perpbot.runtime.paper import PaperRuntime, RuntimeNotice
@@ -15,6 +13,7 @@ from perpbot.sessions.manager import SessionManager
 from perpbot.store.database import open_database
 from perpbot.store.repository import SessionRepository
 from tests.cli.support import run_cli, squash
+from tests.runtime.support import example_on_sample
 
 
 class Peek:
@@ -37,10 +36,7 @@ class Peek:
 
 def test_monitor_shows_the_running_session(tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.setenv("PERPBOT_HOME", str(tmp_path / "home"))
-    raw = json.loads(Path("examples/config.json").read_text())
-    raw["data"] = {"use_shared_data": False, "allow_sample": True}
-    raw["backtest"] = {"start": "2024-02-01", "end": "2024-02-04"}
-    config = parse_config(raw)
+    config = example_on_sample("2024-02-01", "2024-02-04")
     url = f"sqlite:///{tmp_path / 's.db'}"
     recorder = SessionRecorder(SessionManager(SessionRepository(open_database(url))), config, data_label="",
                                flush_every=10)

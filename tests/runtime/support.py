@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+from perpbot.config import PerpbotConfig, parse_config
 from perpbot.engine.paper import CloseReport
 from perpbot.runtime.events import ClosedCandle, FeedGap
 from perpbot.runtime.paper import PaperRuntime, RuntimeNotice
 from perpbot.runtime.replay import ReplayFeed
+
+
+def example_on_sample(start: str, end: str) -> PerpbotConfig:
+    """examples/config.json replayed on the generated sample (always there) from `start` to `end` (UTC dates)."""
+    raw = json.loads(Path("examples/config.json").read_text())
+    raw["data"] = {"use_shared_data": False, "allow_sample": True}
+    raw["backtest"] = {"start": start, "end": end}
+    return parse_config(raw)
 
 
 class Recorder:

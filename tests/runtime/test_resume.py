@@ -9,14 +9,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from perpbot.config import parse_config
 from perpbot.runtime.assemble import ReplayPlan, build_replay
 from perpbot.runtime.paper import PaperRuntime
 from perpbot.runtime.recorder import SessionRecorder
 from perpbot.sessions.manager import SessionManager
 from perpbot.store.database import open_database
 from perpbot.store.repository import SessionRepository
-from tests.runtime.support import StopAfter
+from tests.runtime.support import StopAfter, example_on_sample
 
 PLAN = ReplayPlan()
 
@@ -24,10 +23,7 @@ PLAN = ReplayPlan()
 @pytest.fixture()
 def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("PERPBOT_HOME", str(tmp_path / "home"))
-    raw = json.loads(Path("examples/config.json").read_text())
-    raw["data"] = {"use_shared_data": False, "allow_sample": True}
-    raw["backtest"] = {"start": "2024-02-01", "end": "2024-02-06"}
-    return parse_config(raw)
+    return example_on_sample("2024-02-01", "2024-02-06")
 
 
 def _run(config: Any, url: str, *, stop_after: int | None = None) -> tuple[PaperRuntime, SessionRecorder]:

@@ -3,7 +3,6 @@ the session ends, a new one starts with the new context, the monitor is told, th
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from perpbot.config import parse_config
 from perpbot.engine.paper import CloseReport
 from perpbot.engine.switches import StrategySwitch, strategy_label
 from perpbot.runtime.assemble import ReplayPlan, build_replay
@@ -20,6 +18,7 @@ from perpbot.runtime.recorder import SessionRecorder
 from perpbot.sessions.manager import SessionManager
 from perpbot.store.database import open_database
 from perpbot.store.repository import SessionRepository
+from tests.runtime.support import example_on_sample
 
 
 class FlowLog:
@@ -44,10 +43,7 @@ class FlowLog:
 @pytest.fixture()
 def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("PERPBOT_HOME", str(tmp_path / "home"))
-    raw = json.loads(Path("examples/config.json").read_text())
-    raw["data"] = {"use_shared_data": False, "allow_sample": True}
-    raw["backtest"] = {"start": "2024-02-01", "end": "2024-02-08"}
-    return parse_config(raw)
+    return example_on_sample("2024-02-01", "2024-02-08")
 
 
 def _run(config: Any, url: str) -> tuple[PaperRuntime, SessionRecorder, FlowLog]:
