@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from perpbot.errors import StoreError
-from perpbot.sessions.frames import EQUITY_COLUMNS, SessionFrames, frames_from_result
+from perpbot.sessions.frames import EQUITY_COLUMNS, FRAME_COLUMNS, SessionFrames, frames_from_result
 from perpbot.sessions.manager import SessionManager, flatten
 from perpbot.store.database import open_database
 from perpbot.store.repository import COLUMNS, SessionRepository
@@ -21,7 +21,7 @@ _result = small_result
 
 
 def _empty_frames() -> SessionFrames:
-    tables = {name: pd.DataFrame(columns=list(cols)) for name, cols in COLUMNS.items()}
+    tables = {name: pd.DataFrame(columns=list(cols)) for name, cols in FRAME_COLUMNS.items()}
     tables["equity"] = pd.DataFrame({"ts": [0, 60_000], "equity": [100.0, 110.0], "exposed": [False, True]},
                                     columns=list(EQUITY_COLUMNS))
     return SessionFrames(**tables)

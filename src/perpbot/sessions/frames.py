@@ -2,17 +2,16 @@
 
 Money and quantities are kept as exact decimal text (never floats) so that a table written to a
 database, exported to CSV and read back gives the very same numbers. Timestamps are epoch
-milliseconds (UTC). Nested details (signals, weights, risk checks) are canonical JSON text.
+milliseconds (UTC). Nested details (signals, weights, risk checks, an order's state changes) are
+canonical JSON text.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from enum import StrEnum
 from json.encoder import encode_basestring_ascii as _quoted  # what json.dumps uses
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +36,13 @@ DECISION_COLUMNS = ("seq", "ts", "symbol", "action", "direction", "strength", "s
                     "reference_price", "stop_distance", "signals", "weights", "approved", "qty", "stop_price",
                     "take_profit_price", "leverage", "reasons", "checks", "client_ids", "note")
 EQUITY_COLUMNS = ("ts", "equity", "exposed")
+FRAME_COLUMNS: dict[str, tuple[str, ...]] = {
+    "trades": TRADE_COLUMNS, "orders": ORDER_COLUMNS, "order_events": ORDER_EVENT_COLUMNS, "fills": FILL_COLUMNS,
+    "funding": FUNDING_COLUMNS, "decisions": DECISION_COLUMNS, "equity": EQUITY_COLUMNS,
+}
+# An order as the store keeps it: its state changes folded into one JSON column (`history_json`), since
+# one row per change made them half of a year-long backtest's rows.
+STORED_ORDER_COLUMNS = (*ORDER_COLUMNS, "history")
 
 
 @dataclass(slots=True)
@@ -64,21 +70,18 @@ def frames_from_result(result: BacktestResult) -> SessionFrames:
 
 
 def rows_from_result(result: BacktestResult) -> dict[str, list[tuple[Any, ...]]]:
-    """The same tables as `frames_from_result` except equity, as tuples in their *_COLUMNS order.
+    """The tables as the store keeps them, except equity: tuples in *_COLUMNS order, orders in
+    STORED_ORDER_COLUMNS order (each with its state changes as JSON, so no `order_events` table).
 
     The store's bulk write takes these directly: a year of 1-minute bars makes 10^5 rows, and building
-    DataFrames only to take them apart again would cost more than writing them. The row builders return
-    dicts whose keys are exactly the column tuples, in order (the tests hold them to it).
+    DataFrames only to take them apart again would cost more than writing them.
     """
-    orders = result.orders
     return {
-        "trades": [tuple(trade_row(i, t).values()) for i, t in enumerate(result.trades, start=1)],
-        "orders": [tuple(order_row(o).values()) for o in orders],
-        "order_events": [(o.client_id, i, ts, _text(status), reason)
-                         for o in orders for i, (ts, status, reason) in enumerate(o.history)],
-        "fills": [tuple(fill_row(f).values()) for f in result.fills],
-        "funding": [tuple(funding_row(p).values()) for p in result.funding],
-        "decisions": [tuple(decision_row(d).values()) for d in result.decisions],
+        "trades": [trade_row(i, t) for i, t in enumerate(result.trades, start=1)],
+        "orders": [(*order_row(o), history_json(o.history)) for o in result.orders],
+        "fills": [fill_row(f) for f in result.fills],
+        "funding": [funding_row(p) for p in result.funding],
+        "decisions": [decision_row(d) for d in result.decisions],
     }
 
 
@@ -112,18 +115,76 @@ def _frames(trades: Sequence[Trade], orders: Sequence[Order], fills: Sequence[Fi
     )
 
 
-def _frame(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
+def _frame(rows: list[tuple[Any, ...]], columns: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(columns))
 
 
-def _text(member: StrEnum) -> str:
-    """A StrEnum's text without the slow `.value` descriptor (these run once per row, 10^5 rows a year)."""
-    return str.__str__(member)
+# The row builders below run once per row (10^5 rows a year), so they read an enum's text as `_value_`
+# (a plain attribute; `.value` is a slow descriptor) and write None-or-text inline.
+
+def trade_row(trade_no: int, t: Trade) -> tuple[Any, ...]:
+    """A trade in TRADE_COLUMNS order."""
+    return (trade_no, t.symbol, t.side._value_, str(t.qty), str(t.entry_price), str(t.exit_price), t.entry_ts,
+            t.exit_ts, str(t.gross_pnl), str(t.fees), str(t.funding), str(t.net_pnl), t.exit_reason._value_,
+            ",".join(t.strategies), t.regime)
 
 
-def money(value: Decimal | None) -> str | None:
-    """Exact decimal text; None stays None."""
-    return None if value is None else str(value)
+def order_row(o: Order) -> tuple[Any, ...]:
+    """An order in ORDER_COLUMNS order (status and reason as they ended)."""
+    r = o.request
+    price, trigger, stop, target, avg = r.price, r.trigger_price, r.stop_loss, r.take_profit, o.avg_price
+    return (r.client_id, r.symbol, r.side._value_, r.order_type._value_, str(r.qty),
+            None if price is None else str(price), None if trigger is None else str(trigger), r.reduce_only,
+            r.time_in_force._value_, r.tag, None if stop is None else str(stop),
+            None if target is None else str(target), o.created_ts, o.status._value_, str(o.filled_qty),
+            None if avg is None else str(avg), str(o.fees), o.reason)
+
+
+def order_event_rows(o: Order) -> list[tuple[Any, ...]]:
+    """An order's state changes in ORDER_EVENT_COLUMNS order, `seq` counting from 0."""
+    cid = o.client_id
+    return [(cid, i, ts, status._value_, reason) for i, (ts, status, reason) in enumerate(o.history)]
+
+
+def history_json(history: Iterable[tuple[int, str, str]]) -> str:
+    """An order's state changes as compact JSON, `[[ts,"status","reason"],...]`: what
+    json.dumps(..., separators=(",", ":")) writes, built directly (a year holds 10^5 changes). A status
+    may be an OrderStatus or its text."""
+    return "[" + ",".join([f"[{int(ts)},{_quoted(status)},{_quoted(reason)}]" for ts, status, reason in history]) + "]"
+
+
+def history_rows(client_id: str, text: str) -> list[tuple[Any, ...]]:
+    """The ORDER_EVENT_COLUMNS rows of one order's stored `history_json`."""
+    return [(client_id, i, ts, status, reason) for i, (ts, status, reason) in enumerate(json.loads(text))]
+
+
+def fill_row(f: Fill) -> tuple[Any, ...]:
+    """A fill in FILL_COLUMNS order."""
+    return (f.exec_id, f.client_id, f.symbol, f.side._value_, str(f.qty), str(f.price), str(f.fee), f.role._value_,
+            f.ts)
+
+
+def funding_row(p: FundingPayment) -> tuple[Any, ...]:
+    """A funding payment in FUNDING_COLUMNS order."""
+    return (p.symbol, p.ts, str(p.rate), str(p.mark_price), str(p.position_qty), str(p.amount))
+
+
+def decision_row(d: Decision) -> tuple[Any, ...]:
+    """A decision in DECISION_COLUMNS order: the intent's columns, then the risk verdict's."""
+    intent, risk = d.intent, d.risk
+    if intent is None:
+        wanted: tuple[Any, ...] = (None, None, None, "", None, None, "[]", "{}")
+    else:
+        wanted = (int(intent.direction), intent.strength, intent.score, intent.regime, intent.reference_price,
+                  intent.stop_distance, signals_json(intent.signals), weights_json(intent.weights))
+    if risk is None:
+        verdict: tuple[Any, ...] = (None, None, None, None, None, "[]", "[]")
+    else:
+        stop, target = risk.stop_price, risk.take_profit_price
+        verdict = (risk.approved, str(risk.qty), None if stop is None else str(stop),
+                   None if target is None else str(target), str(risk.leverage),
+                   canonical_json(list(risk.reasons)) if risk.reasons else "[]", checks_json(risk.checks))
+    return (d.seq, d.ts, d.symbol, d.action._value_, *wanted, *verdict, ",".join(d.client_ids), d.note)
 
 
 def canonical_json(value: object) -> str:
@@ -133,24 +194,29 @@ def canonical_json(value: object) -> str:
 def checks_json(checks: Sequence[RiskCheck]) -> str:
     """`canonical_json` of the risk checks ([{"detail", "name", "passed"}, ...]), written directly: every
     decision carries about ten, and the general encoder made them the slowest part of storing a run."""
-    return "[" + ",".join(f'{{"detail":{_quoted(c.detail)},"name":{_quoted(c.name)},'
-                          f'"passed":{"true" if c.passed else "false"}}}' for c in checks) + "]"
+    return "[" + ",".join([f'{{"detail":{_quoted(c.detail)},"name":{_quoted(c.name)},'
+                           f'"passed":{"true" if c.passed else "false"}}}' for c in checks]) + "]"
 
 
 def signals_json(signals: Sequence[Signal]) -> str:
     """`canonical_json` of the signals behind an intent, written directly (one list per decision)."""
-    return "[" + ",".join(f'{{"stop_distance":{_number(s.stop_distance)},"strategy":{_quoted(s.strategy)},'
-                          f'"timeframe":{_quoted(s.timeframe)},"value":{_number(s.value)}}}' for s in signals) + "]"
+    return "[" + ",".join([f'{{"stop_distance":{_number(s.stop_distance)},"strategy":{_quoted(s.strategy)},'
+                           f'"timeframe":{_quoted(s.timeframe)},"value":{_number(s.value)}}}'
+                           for s in signals]) + "]"
 
 
 def weights_json(weights: Sequence[tuple[str, float]]) -> str:
     """`canonical_json` of the strategy weights as an object, written directly."""
     merged = dict(weights)
-    return "{" + ",".join(f"{_quoted(k)}:{_number(merged[k])}" for k in sorted(merged)) + "}"
+    return "{" + ",".join([f"{_quoted(k)}:{_number(merged[k])}" for k in sorted(merged)]) + "}"
 
 
 def _number(value: float | None) -> str:
     """A number as json.dumps writes it (float repr; null for None); NaN and infinities are refused, as there."""
+    if type(value) is float:  # the common case first
+        if not math.isfinite(value):
+            raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
+        return float.__repr__(value)
     if value is None:
         return "null"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -158,59 +224,3 @@ def _number(value: float | None) -> str:
     if not math.isfinite(value):
         raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
     return repr(value) if isinstance(value, float) else str(value)
-
-
-def trade_row(trade_no: int, t: Trade) -> dict[str, Any]:
-    return {"trade_no": trade_no, "symbol": t.symbol, "side": _text(t.side), "qty": money(t.qty),
-            "entry_price": money(t.entry_price), "exit_price": money(t.exit_price), "entry_ts": t.entry_ts,
-            "exit_ts": t.exit_ts, "gross_pnl": money(t.gross_pnl), "fees": money(t.fees),
-            "funding": money(t.funding), "net_pnl": money(t.net_pnl), "exit_reason": _text(t.exit_reason),
-            "strategies": ",".join(t.strategies), "regime": t.regime}
-
-
-def order_row(o: Order) -> dict[str, Any]:
-    r = o.request
-    return {"client_id": r.client_id, "symbol": r.symbol, "side": _text(r.side), "order_type": _text(r.order_type),
-            "qty": money(r.qty), "price": money(r.price), "trigger_price": money(r.trigger_price),
-            "reduce_only": r.reduce_only, "time_in_force": _text(r.time_in_force), "tag": r.tag,
-            "stop_loss": money(r.stop_loss), "take_profit": money(r.take_profit), "created_ts": o.created_ts,
-            "status": _text(o.status), "filled_qty": money(o.filled_qty), "avg_price": money(o.avg_price),
-            "fees": money(o.fees), "reason": o.reason}
-
-
-def order_event_rows(o: Order) -> list[dict[str, Any]]:
-    return [{"client_id": o.client_id, "seq": i, "ts": ts, "status": _text(status), "reason": reason}
-            for i, (ts, status, reason) in enumerate(o.history)]
-
-
-def fill_row(f: Fill) -> dict[str, Any]:
-    return {"exec_id": f.exec_id, "client_id": f.client_id, "symbol": f.symbol, "side": _text(f.side),
-            "qty": money(f.qty), "price": money(f.price), "fee": money(f.fee), "role": _text(f.role), "ts": f.ts}
-
-
-def funding_row(p: FundingPayment) -> dict[str, Any]:
-    return {"symbol": p.symbol, "ts": p.ts, "rate": money(p.rate), "mark_price": money(p.mark_price),
-            "position_qty": money(p.position_qty), "amount": money(p.amount)}
-
-
-def decision_row(d: Decision) -> dict[str, Any]:
-    intent, risk = d.intent, d.risk
-    return {
-        "seq": d.seq, "ts": d.ts, "symbol": d.symbol, "action": _text(d.action),
-        "direction": int(intent.direction) if intent else None,
-        "strength": intent.strength if intent else None,
-        "score": intent.score if intent else None,
-        "regime": intent.regime if intent else "",
-        "reference_price": intent.reference_price if intent else None,
-        "stop_distance": intent.stop_distance if intent else None,
-        "signals": signals_json(intent.signals) if intent else "[]",
-        "weights": weights_json(intent.weights) if intent else "{}",
-        "approved": risk.approved if risk else None,
-        "qty": money(risk.qty) if risk else None,
-        "stop_price": money(risk.stop_price) if risk else None,
-        "take_profit_price": money(risk.take_profit_price) if risk else None,
-        "leverage": money(risk.leverage) if risk else None,
-        "reasons": canonical_json(list(risk.reasons)) if risk and risk.reasons else "[]",
-        "checks": checks_json(risk.checks) if risk else "[]",
-        "client_ids": ",".join(d.client_ids), "note": d.note,
-    }

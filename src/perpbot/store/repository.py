@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+from collections import defaultdict, deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import chain
@@ -25,19 +27,21 @@ from perpbot.sessions.frames import (
     EQUITY_COLUMNS,
     FILL_COLUMNS,
     FUNDING_COLUMNS,
-    ORDER_COLUMNS,
     ORDER_EVENT_COLUMNS,
+    STORED_ORDER_COLUMNS,
     TRADE_COLUMNS,
     SessionFrames,
+    history_json,
+    history_rows,
 )
 from perpbot.store.database import Database
 from perpbot.store.tables import ALERTS_TABLE, CHILD_TABLES, INPUTS_TABLE, AlertRow, SessionRow
 
-COLUMNS = {"trades": TRADE_COLUMNS, "orders": ORDER_COLUMNS, "order_events": ORDER_EVENT_COLUMNS,
-           "fills": FILL_COLUMNS, "funding": FUNDING_COLUMNS, "decisions": DECISION_COLUMNS,
-           "equity": EQUITY_COLUMNS}
-ORDER_BY = {"trades": "trade_no", "orders": "id", "order_events": "id", "fills": "id", "funding": "id",
-            "decisions": "seq", "equity": "ts"}
+# The columns each child table stores (besides id and session_id). An order's state changes are the JSON
+# `history` column of its row (revision 0005); `load_frames` unfolds them into the `order_events` table.
+COLUMNS = {"trades": TRADE_COLUMNS, "orders": STORED_ORDER_COLUMNS, "fills": FILL_COLUMNS,
+           "funding": FUNDING_COLUMNS, "decisions": DECISION_COLUMNS, "equity": EQUITY_COLUMNS}
+ORDER_BY = {"trades": "trade_no", "orders": "id", "fills": "id", "funding": "id", "decisions": "seq", "equity": "ts"}
 STATUSES = ("running", "completed", "failed", "interrupted")
 
 
@@ -155,9 +159,7 @@ class SessionRepository:
         """End a session (its last inputs, rows and results; status completed) and start the one that continues
         it (`successor`: `create`'s arguments), in one transaction; returns the new session's id."""
         values = _new_session(**successor, parent_id=session_id)
-        tables = frames.tables()
-        equity = tables.pop("equity")
-        rows = {name: _tuples(frame, CHILD_TABLES[name]) for name, frame in tables.items()}
+        rows, equity = _stored_rows(frames)
         try:
             with collector_paused(), self.db.engine.begin() as conn:
                 if inputs:
@@ -173,9 +175,7 @@ class SessionRepository:
                  breakdowns: dict[str, Any], summary: dict[str, Any], ended_at: int, status: str = "completed",
                  end_reason: str = "", max_equity_points: int = 5000) -> dict[str, int]:
         """Write every row of the run and mark the session finished, all in one transaction."""
-        tables = frames.tables()
-        equity = tables.pop("equity")
-        rows = {name: _tuples(frame, CHILD_TABLES[name]) for name, frame in tables.items()}
+        rows, equity = _stored_rows(frames)
         return self.complete_rows(session_id, rows, equity, final_balance=final_balance, metrics=metrics,
                                   breakdowns=breakdowns, summary=summary, ended_at=ended_at, status=status,
                                   end_reason=end_reason, max_equity_points=max_equity_points)
@@ -187,7 +187,7 @@ class SessionRepository:
         """`complete` from rows already in column order (`frames.rows_from_result`) and the full equity
         curve, which is kept at chart resolution."""
         try:
-            with collector_paused(), self.db.engine.begin() as conn:
+            with collector_paused(), self._bulk_transaction() as conn:
                 return self._write_results(conn, session_id, rows, equity, final_balance=final_balance,
                                            metrics=metrics, breakdowns=breakdowns, summary=summary,
                                            ended_at=ended_at, status=status, end_reason=end_reason,
@@ -198,6 +198,26 @@ class SessionRepository:
             with contextlib.suppress(StoreError):  # if the database itself is gone, the row says `running`
                 self.mark(session_id, "failed", f"its rows could not be written: {failure}", ended_at)
             raise failure from None
+
+    @contextlib.contextmanager
+    def _bulk_transaction(self) -> Iterator[Connection]:
+        """A transaction for one session's bulk write. On SQLite it runs without foreign-key lookups (one
+        per row: a tenth of a year-long session's write): every row it writes names the one session whose
+        row `_write_results` then updates in the same transaction, refusing one that is not there."""
+        with self.db.engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            if self.db.is_sqlite:
+                _pragma(raw, "foreign_keys=OFF")  # only takes effect outside a transaction: before it begins
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                if self.db.is_sqlite:
+                    try:
+                        _pragma(raw, "foreign_keys=ON")
+                    except sqlite3.Error:
+                        conn.invalidate()  # never hand a connection on without its foreign keys
 
     def _write_results(self, conn: Connection, session_id: int, rows: dict[str, list[tuple[Any, ...]]],
                        equity: pd.DataFrame, *, final_balance: Decimal, metrics: dict[str, Any],
@@ -219,9 +239,11 @@ class SessionRepository:
             if table_rows:
                 _bulk_insert(cursor, self.db.is_sqlite, name, COLUMNS[name], session_id, table_rows)
         cursor.close()
-        conn.execute(update(SessionRow).where(SessionRow.id == session_id).values(
+        marked = conn.execute(update(SessionRow).where(SessionRow.id == session_id).values(
             status=status, end_reason=end_reason, ended_at=ended_at, final_balance=str(final_balance),
             metrics=canonical(metrics), breakdowns=canonical(breakdowns), summary=canonical(summary)))
+        if marked.rowcount != 1:  # raised inside the transaction: none of the rows stay
+            raise StoreError(f"session {session_id} is not in {self.db.shown_url}; its rows were not written")
         return counts
 
     def mark(self, session_id: int, status: str, reason: str, ended_at: int) -> None:
@@ -422,7 +444,49 @@ class SessionRepository:
         equity = out["equity"]
         out["equity"] = pd.DataFrame({"ts": equity["ts"].astype("int64"), "equity": equity["equity"].astype("float64"),
                                       "exposed": equity["exposed"].astype("bool")})
+        orders = out["orders"]
+        out["order_events"] = pd.DataFrame(
+            [row for cid, text in zip(orders["client_id"].tolist(), orders["history"].tolist(), strict=True)
+             for row in history_rows(cid, text)], columns=list(ORDER_EVENT_COLUMNS))
+        out["orders"] = orders.drop(columns="history")
         return SessionFrames(**out)
+
+
+def _stored_rows(frames: SessionFrames) -> tuple[dict[str, list[tuple[Any, ...]]], pd.DataFrame]:
+    """A run's tables as the store keeps them (what `frames.rows_from_result` gives), and its equity."""
+    tables = frames.tables()
+    equity = tables.pop("equity")
+    events = tables.pop("order_events")
+    rows = {name: _tuples(frame, CHILD_TABLES[name]) for name, frame in tables.items()}
+    rows["orders"] = _with_histories(rows["orders"], events)
+    return rows, equity
+
+
+def _with_histories(orders: list[tuple[Any, ...]], events: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """Orders (ORDER_COLUMNS tuples) with their state changes from the `order_events` table folded in as
+    `history_json`. An order's changes are its client id's events from seq 0 on, taken in table order (a
+    client id is unique within a run; should one repeat, each order takes the next run of changes)."""
+    runs: defaultdict[str, deque[list[tuple[int, str, str]]]] = defaultdict(deque)
+    if not events.empty:
+        for cid, seq, ts, status, reason in zip(*(events[c].tolist() for c in ORDER_EVENT_COLUMNS), strict=True):
+            queue = runs[cid]
+            if seq == 0 or not queue:
+                queue.append([])
+            queue[-1].append((ts, status, reason))
+    out = []
+    for row in orders:
+        found = runs.get(row[0])
+        out.append((*row, history_json(found.popleft() if found else ())))
+    orphans = sorted(cid for cid, queue in runs.items() if queue)
+    if orphans:
+        raise ValueError(f"order_events name orders that the orders table does not hold: {', '.join(orphans[:5])}")
+    return out
+
+
+def _pragma(raw: Any, setting: str) -> None:
+    cursor = raw.cursor()
+    cursor.execute(f"PRAGMA {setting}")
+    cursor.close()
 
 
 def _tuples(frame: pd.DataFrame, table: Table) -> list[tuple[Any, ...]]:

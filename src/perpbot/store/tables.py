@@ -98,18 +98,9 @@ class OrderRow(Base):
     avg_price: Mapped[str | None] = mapped_column(MONEY, nullable=True)
     fees: Mapped[str] = mapped_column(MONEY)
     reason: Mapped[str] = mapped_column(Text)
-
-
-class OrderEventRow(Base):
-    __tablename__ = "order_events"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    session_id: Mapped[int] = _session_fk()
-    client_id: Mapped[str] = mapped_column(String(64))
-    seq: Mapped[int] = mapped_column(Integer)
-    ts: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(24))
-    reason: Mapped[str] = mapped_column(Text)
+    # Every state change, oldest first: JSON [[ts, "status", "reason"], ...] (revision 0005; until then one
+    # row per change in an order_events table).
+    history: Mapped[str] = mapped_column(Text, server_default="[]")
 
 
 class FillRow(Base):
@@ -197,7 +188,7 @@ Index("ix_equity_session_ts", EquityRow.session_id, EquityRow.ts)
 
 CHILD_TABLES: dict[str, Table] = {
     name: Base.metadata.tables[name]
-    for name in ("trades", "orders", "order_events", "fills", "funding", "decisions", "equity")
+    for name in ("trades", "orders", "fills", "funding", "decisions", "equity")
 }
 ALERTS_TABLE: Table = Base.metadata.tables["alerts"]
 
