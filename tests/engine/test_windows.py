@@ -45,3 +45,22 @@ def test_market_returns_match_the_backtests_arithmetic() -> None:
     assert market.price("BTCUSDT") == closes[-1]
     assert market.returns("BTCUSDT", 10).tolist() == (closes[-10:] / closes[-11:-1] - 1.0).tolist()
     assert len(market.returns("BTCUSDT", 100)) == 29
+
+
+def test_arrays_are_read_only_views_shared_until_the_next_candle() -> None:
+    window = CandleWindow(4, STEP)
+    for i in range(9):  # past a compaction
+        window.append(_candle(i))
+    arrays = window.arrays()
+    assert window.arrays() is arrays  # one set of views per close, shared by every reader
+    assert arrays.ts.tolist() == [k * STEP for k in range(5, 9)]
+    assert arrays.volume.tolist() == [5.0, 6.0, 7.0, 8.0] and len(arrays) == 4
+    for column in (arrays.ts, arrays.open, arrays.high, arrays.low, arrays.close, arrays.volume):
+        with pytest.raises(ValueError, match="read-only"):
+            column[0] = 0  # a strategy cannot corrupt the window
+    with pytest.raises(ValueError, match="read-only"):
+        window.column("close")[-1] = 0.0
+    window.append(_candle(9))
+    fresh = window.arrays()
+    assert fresh is not arrays and fresh.close.tolist() == [100.5 + k for k in range(6, 10)]
+    assert window.frame()["close"].tolist() == fresh.close.tolist()

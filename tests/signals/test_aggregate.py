@@ -205,3 +205,36 @@ def test_combine_matches_reference_and_decide_agrees_bit_for_bit(
         assert same(math.nan if intent.stop_distance is None else intent.stop_distance, frame.stop_distance[i])
         assert same(math.nan if intent.take_profit_distance is None else intent.take_profit_distance,
                     frame.take_profit_distance[i])
+
+
+@pytest.mark.parametrize("mode", ["weighted", "widest", "tightest"])
+def test_decide_is_combine_bit_for_bit_with_many_strategies(mode: str) -> None:
+    """Six strategies with uneven weights: sums of several terms depend on their order, so this catches
+    the live path summing in any order but the backtest's."""
+    ids = [f"s{j}" for j in range(6)]
+    rng = np.random.default_rng(5)
+    weights = {regime: {sid: float(w) for sid, w in zip(ids, rng.uniform(0.1, 3.0, 6), strict=True)}
+               for regime in ("trending", "ranging", "volatile", "default")}
+    matrix = StrategyMatrix(MatrixConfig(**weights), {sid: StrategyWeight(weight=1.0) for sid in ids})
+    agg = SignalAggregator(matrix, AggregationConfig.model_validate({"threshold": 0.05, "stop_combine": mode}), ids)
+    n = 3000
+    values = rng.uniform(-1, 1, (n, 6))
+    values[rng.random((n, 6)) < 0.1] = np.nan
+    stops = rng.uniform(0.1, 500, (n, 6))
+    stops[rng.random((n, 6)) < 0.1] = np.nan
+    tps = rng.uniform(0.1, 900, (n, 6))
+    codes = rng.choice([UNKNOWN, RANGING, TRENDING, VOLATILE, DEFAULT], n).astype(np.int8)
+    frame = agg.combine({sid: values[:, j] for j, sid in enumerate(ids)},
+                        {sid: stops[:, j] for j, sid in enumerate(ids)},
+                        {sid: tps[:, j] for j, sid in enumerate(ids)}, codes)
+    assert (frame.direction != 0).sum() > n // 3
+    for i in range(n):
+        sigs = [Signal(sid, "X", "1h", i, float(values[i, j]),
+                       None if np.isnan(stops[i, j]) else float(stops[i, j]), float(tps[i, j]))
+                for j, sid in enumerate(ids) if not np.isnan(values[i, j])]
+        intent = agg.decide("X", i, sigs, regime_name(int(codes[i])), 1.0)
+        assert (intent.score, int(intent.direction), intent.strength) == (
+            frame.score[i], frame.direction[i], frame.strength[i]), f"bar {i}"
+        assert same(math.nan if intent.stop_distance is None else intent.stop_distance, frame.stop_distance[i])
+        assert same(math.nan if intent.take_profit_distance is None else intent.take_profit_distance,
+                     frame.take_profit_distance[i])

@@ -230,3 +230,53 @@ def test_short_windows_are_flagged_unsettled_and_settled_parts_agree(shared_data
             if window < clf.converged_from:
                 assert start == window
             np.testing.assert_array_equal(clf.classify(frame)[start:], full[end - window + start : end])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    data=st.lists(st.tuples(st.floats(0, 60), st.floats(0, 3)), min_size=0, max_size=80),
+    warmup=st.integers(0, 10),
+    dwell=st.integers(1, 6),
+)
+def test_latest_code_is_the_last_label_of_every_prefix(data: list[tuple[float, float]], warmup: int,
+                                                       dwell: int) -> None:
+    """The live path labels only the last candle: it must be the full labelling's last label, always."""
+    cfg = RegimeConfig(min_bars_in_regime=dwell)
+    adx = [math.nan] * warmup + [a for a, _ in data]
+    natr = [math.nan] * warmup + [v for _, v in data]
+    expected = reference_labels(adx, natr, cfg)
+    clf = RegimeClassifier(cfg)
+    assert clf.latest_code(features([], [])) == UNKNOWN
+    for k in range(1, len(adx) + 1):
+        assert clf.latest_code(features(adx[:k], natr[:k])) == expected[k - 1], f"prefix of {k}"
+
+
+def test_latest_code_on_candles_and_when_disabled(candles: pd.DataFrame) -> None:
+    clf = RegimeClassifier(RegimeConfig())
+    full = clf.classify(candles)
+    h, lo, c = (candles[k].to_numpy() for k in ("high", "low", "close"))
+    for end in (1, 27, 30, 200, len(candles)):
+        assert clf.latest_code(clf.features_of(h[:end], lo[:end], c[:end])) == full[end - 1]
+    off = RegimeClassifier(RegimeConfig(enabled=False))
+    assert off.latest_code(off.features_of(h, lo, c)) == DEFAULT
+    f = clf.features_of(h, lo, c)
+    g = clf.features(candles)
+    np.testing.assert_array_equal(f.adx, g.adx)
+    np.testing.assert_array_equal(f.natr, g.natr)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_latest_code_on_long_histories_that_linger_in_the_bands(seed: int) -> None:
+    """Long histories where the features sit inside a hysteresis band for hundreds of candles and
+    flip often: `latest_code` must look back past its first tail, and still give the full labelling's."""
+    rng = np.random.default_rng(seed)
+    n = 2500
+    adx = np.clip(22.5 + np.cumsum(rng.normal(0, 0.4 + seed * 0.3, n)) * 0.2, 5, 60)
+    natr = np.abs(1.15 + np.cumsum(rng.normal(0, 0.01 + seed * 0.01, n)))
+    adx[:27] = natr[:14] = math.nan
+    for dwell in (1, 3, 8):
+        clf = RegimeClassifier(RegimeConfig(min_bars_in_regime=dwell))
+        full = clf.classify_features(RegimeFeatures(adx, natr))
+        for end in range(1, n + 1, 11):
+            got = clf.latest_code(RegimeFeatures(adx[:end], natr[:end]))
+            assert got == full[end - 1], f"seed {seed}, dwell {dwell}, after {end} candles"

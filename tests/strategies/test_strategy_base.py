@@ -1,4 +1,5 @@
-"""The Strategy output contract: the signal frame, warm-up masking, latest_signal; and the state tools."""
+"""The Strategy output contract: the signal frame, warm-up masking, latest_signal on frames and on arrays
+(the live path), the array-first ArrayStrategy; and the state tools."""
 
 from __future__ import annotations
 
@@ -8,10 +9,22 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from perpbot.errors import StrategyError
 from perpbot.model import Signal
-from perpbot.strategies import LIVE_WINDOW, Param, SignalFrame, Strategy, hold_state, quantize
+from perpbot.strategies import (
+    LIVE_WINDOW,
+    ArrayStrategy,
+    CandleArrays,
+    Param,
+    SignalArrays,
+    SignalFrame,
+    Strategy,
+    hold_state,
+    quantize,
+)
 from tests.conftest import make_candles
 
 
@@ -140,6 +153,104 @@ def test_an_abstract_strategy_cannot_be_instantiated() -> None:
         NoCompute()  # type: ignore[abstract]
 
 
+# ------------------------------------------------------------------------------- arrays (the live path)
+
+
+class Slope(ArrayStrategy):
+    """Array-first: +1 on a rising close, -1 otherwise; stop 1% of the close; target 2% when asked."""
+
+    name = "slope"
+    params: ClassVar[dict[str, Param]] = {
+        "warm": Param(int, 10, min=1, max=5000, help="warm-up"),
+        "mode": Param(str, "ok", choices=("ok", "target", "nan", "short"), help="what to emit"),
+    }
+
+    @property
+    def warmup(self) -> int:
+        return self.int_param("warm")
+
+    def compute_arrays(self, candles: CandleArrays) -> SignalArrays:
+        close = candles.close
+        signal = np.where(np.diff(close, prepend=close[0]) > 0, 1.0, -1.0)
+        mode = self.str_param("mode")
+        if mode == "nan":
+            signal[-1] = np.nan
+        if mode == "short":
+            return signal[1:], close * 0.01, None
+        return signal, close * 0.01, close * 0.02 if mode == "target" else None
+
+
+def upto(arrays: CandleArrays, end: int) -> CandleArrays:
+    """The first `end` candles, as the live window would hold them after that many closes."""
+    return CandleArrays(arrays.ts[:end], arrays.open[:end], arrays.high[:end], arrays.low[:end],
+                        arrays.close[:end], arrays.volume[:end])
+
+
+def test_candle_arrays_from_a_frame_and_back() -> None:
+    candles = make_candles(30)
+    arrays = CandleArrays.from_frame(candles)
+    assert len(arrays) == 30 and arrays.ts.dtype == np.int64 and arrays.close.dtype == np.float64
+    pd.testing.assert_frame_equal(arrays.frame(), candles)
+    np.testing.assert_array_equal(arrays.tail(10).high, candles["high"].to_numpy()[-10:])
+    assert len(arrays.tail(10)) == 10 and arrays.tail(30) is arrays and arrays.tail(99) is arrays
+    with pytest.raises(StrategyError, match="missing 'ts'"):
+        CandleArrays.from_frame(candles.drop(columns=["ts"]))
+
+
+def test_an_array_strategy_computes_frames_through_its_arrays() -> None:
+    candles = make_candles(50)
+    candles.index = pd.RangeIndex(7, 57)
+    out = Slope(warm=10).compute(candles)
+    signal, stop, _ = Slope().compute_arrays(CandleArrays.from_frame(candles))
+    assert list(out.columns) == ["signal", "stop_distance", "take_profit_distance"] and out.index.equals(candles.index)
+    assert (out["signal"].iloc[:9] == 0.0).all() and out["stop_distance"].iloc[:9].isna().all()
+    np.testing.assert_array_equal(out["signal"].to_numpy()[9:], signal[9:])
+    np.testing.assert_array_equal(out["stop_distance"].to_numpy()[9:], stop[9:])
+    assert out["take_profit_distance"].isna().all()
+
+
+@pytest.mark.parametrize("strategy", [Echo(warm=10), Echo(warm=600), Slope(warm=10), Slope(warm=30, mode="target")],
+                         ids=["frame-only", "frame-only-long-warmup", "arrays", "arrays-with-target"])
+def test_latest_signal_on_arrays_equals_the_frame_path(strategy: Strategy) -> None:
+    """Arrays (live) and frames give the same Signal; a strategy written only against compute(DataFrame)
+    runs on arrays unchanged, through the default compute_arrays."""
+    candles = make_candles(900)
+    arrays = CandleArrays.from_frame(candles)
+    for end in (1, 9, 10, 11, 29, 30, 31, 499, 500, 501, 599, 600, 601, 900):
+        on_arrays = strategy.latest_signal(upto(arrays, end), "BTCUSDT", "1h")
+        assert on_arrays == strategy.latest_signal(candles.iloc[:end], "BTCUSDT", "1h"), f"after {end} candles"
+        assert on_arrays.ts == int(candles["ts"].iloc[end - 1]) + 3_600_000
+        if end < strategy.warmup:
+            assert on_arrays.value == 0.0 and on_arrays.stop_distance is None
+        else:
+            assert on_arrays.value in (-1.0, 1.0) and on_arrays.stop_distance is not None
+    if isinstance(strategy, Echo):
+        assert strategy.seen[-1] == strategy.window  # computed on the live window, as with frames
+
+
+def test_latest_signal_on_arrays_errors() -> None:
+    arrays = CandleArrays.from_frame(make_candles(20))
+    with pytest.raises(StrategyError, match="slope: no candles"):
+        Slope().latest_signal(upto(arrays, 0), "BTCUSDT", "1h")
+    with pytest.raises(StrategyError, match=re.escape("slope: compute_arrays must return one value per candle (20)")):
+        Slope(mode="short").latest_signal(arrays, "BTCUSDT", "1h")
+    with pytest.raises(StrategyError, match="slope: signal must be in \\[-1, 1\\] and not NaN, was nan"):
+        Slope(mode="nan").latest_signal(arrays, "BTCUSDT", "1h")
+    assert Slope(mode="nan", warm=21).latest_signal(arrays, "BTCUSDT", "1h").value == 0.0  # still warm-up
+    with pytest.raises(StrategyError, match="echo: compute must return 20 rows with columns signal"):
+        Echo(mode="short").latest_signal(arrays, "BTCUSDT", "1h")
+    with pytest.raises(StrategyError, match="compute must return one value per candle"):
+        Slope(mode="short").compute(make_candles(20))
+
+
+def test_an_array_strategy_must_implement_compute_arrays() -> None:
+    class NoArrays(ArrayStrategy):
+        name = "no_arrays"
+
+    with pytest.raises(TypeError):
+        NoArrays()  # type: ignore[abstract]
+
+
 # ------------------------------------------------------------------------------------------- tools
 
 
@@ -178,6 +289,32 @@ def test_hold_state_same_row_rules() -> None:
     np.testing.assert_array_equal(hold_state(**ev, max_hold=10), [0, 1, 1, 0, 0])
     with pytest.raises(ValueError, match="max_hold must be >= 1, was 0"):
         hold_state(**ev, max_hold=0)
+
+
+def reference_hold_state(events: dict[str, np.ndarray], max_hold: int) -> list[float]:
+    """The documented rule as a plain loop: the latest entry's side while it is younger than max_hold
+    and no exit of that side came after it; opposite entries on one row cancel (flat, still an entry)."""
+    out, side, entry_row, exited = [], 0, None, False
+    for t in range(len(events["long_entry"])):
+        long_in, short_in = bool(events["long_entry"][t]), bool(events["short_entry"][t])
+        if long_in or short_in:
+            side, entry_row, exited = int(long_in) - int(short_in), t, False
+        elif (side > 0 and events["long_exit"][t]) or (side < 0 and events["short_exit"][t]):
+            exited = True
+        alive = entry_row is not None and t - entry_row < max_hold and not exited
+        out.append(float(side) if alive else 0.0)
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 80), max_hold=st.integers(1, 30),
+       density=st.floats(0.02, 0.6))
+def test_hold_state_matches_the_per_row_rule(seed: int, n: int, max_hold: int, density: float) -> None:
+    rng = np.random.default_rng(seed)
+    events = {key: rng.random(n) < density for key in ("long_entry", "short_entry", "long_exit", "short_exit")}
+    got = hold_state(**events, max_hold=max_hold)
+    assert got.dtype == np.float64
+    assert got.tolist() == reference_hold_state(events, max_hold)
 
 
 def test_quantize_rounds_to_the_grid_and_keeps_nan() -> None:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from perpbot.strategies import LIVE_WINDOW, Strategy, StrategyRegistry
+from perpbot.strategies import LIVE_WINDOW, CandleArrays, Strategy, StrategyRegistry
 from perpbot.strategies.builtin.ema_cross import EmaCross
 from tests.conftest import make_candles
 from tests.strategies.strategy_data import real_candles
@@ -113,6 +113,23 @@ def test_latest_signal_matches_full_history(name: str, dataset: str, request: py
         assert signal.stop_distance is not None
         assert same_distance(signal.stop_distance, full["stop_distance"].iloc[t])
         assert signal.ts == candles["ts"].iloc[t] + 900_000
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+@pytest.mark.parametrize("name", BUILTINS)
+def test_latest_signal_on_the_windows_arrays_is_the_frame_paths(
+    name: str, dataset: str, request: pytest.FixtureRequest
+) -> None:
+    """The live path hands the window's arrays (no DataFrame): the very same Signal, warm-up included."""
+    candles = load(dataset, request)
+    arrays = CandleArrays.from_frame(candles)
+    strategy = REGISTRY.create(name)
+    for t in sample_positions(0, len(candles), count=40, seed=3):
+        end = t + 1
+        head = CandleArrays(arrays.ts[:end], arrays.open[:end], arrays.high[:end], arrays.low[:end],
+                            arrays.close[:end], arrays.volume[:end])
+        live = strategy.latest_signal(head, "BTCUSDT", "15m")
+        assert live == strategy.latest_signal(candles.iloc[: t + 1], "BTCUSDT", "15m"), f"row {t}"
 
 
 @pytest.mark.parametrize("dataset", DATASETS)

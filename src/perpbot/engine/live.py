@@ -18,7 +18,7 @@ from perpbot.signals.aggregate import SignalAggregator
 from perpbot.signals.codes import DEFAULT, regime_name
 from perpbot.signals.matrix import StrategyMatrix, StrategyWeight
 from perpbot.signals.regime import RegimeClassifier
-from perpbot.strategies.base import Strategy
+from perpbot.strategies.base import CandleArrays, Strategy
 from perpbot.strategies.registry import StrategyRegistry
 
 # Regime candles kept. A label on a trailing window equals the full history's once the window has
@@ -94,15 +94,20 @@ class LiveSignals:
         self._compute(symbol, timeframe, window)
 
     def _compute(self, symbol: str, timeframe: str, window: CandleWindow) -> None:
+        # The window's arrays go straight to the strategies and the classifier: no DataFrame per close.
         state = self._symbols[symbol]
-        frame = None
+        candles = window.arrays()
+        tails: dict[int, CandleArrays] = {}  # strategies with the same window share its views
         for key, tf, strategy in state.strategies:
             if tf == timeframe:
-                frame = window.frame() if frame is None else frame
-                state.latest[key] = _keyed(strategy.latest_signal(frame, symbol, tf), key)
+                size = strategy.window
+                view = tails.get(size)
+                if view is None:
+                    view = tails[size] = candles.tail(size)
+                state.latest[key] = _keyed(strategy.latest_signal(view, symbol, tf), key)
         if self.classifier is not None and timeframe == self.config.regime.timeframe:
-            frame = window.frame() if frame is None else frame
-            state.regime = regime_name(int(self.classifier.classify(frame)[-1]))
+            features = self.classifier.features_of(candles.high, candles.low, candles.close)
+            state.regime = regime_name(self.classifier.latest_code(features))
 
     def refresh(self) -> None:
         """Compute whatever was filed without computing (see `on_candle`)."""

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from perpbot.model.candle import Candle
+from perpbot.strategies.base import CandleArrays
 
 __all__ = ["COLUMNS", "Candle", "CandleWindow", "WindowMarket"]
 
@@ -16,10 +17,11 @@ class CandleWindow:
     """The last `capacity` closed candles of one (symbol, timeframe), strictly in time order.
 
     Stored in arrays twice the capacity long and compacted when full, so appending is O(1) amortised and
-    a frame of the window is a set of array views, not a copy per cycle.
+    the window's columns are read-only views of them, not a copy per cycle. A view shows the window as
+    it was when taken only until the next `append` (a compaction moves the data under it).
     """
 
-    __slots__ = ("_arrays", "_end", "_start", "capacity", "step_ms")
+    __slots__ = ("_arrays", "_end", "_start", "_view", "capacity", "step_ms")
 
     def __init__(self, capacity: int, step_ms: int) -> None:
         if capacity < 1:
@@ -29,6 +31,7 @@ class CandleWindow:
         self._arrays = {c: np.empty(2 * capacity, dtype=np.int64 if c == "ts" else np.float64) for c in COLUMNS}
         self._start = 0
         self._end = 0
+        self._view: CandleArrays | None = None
 
     def __len__(self) -> int:
         return self._end - self._start
@@ -52,13 +55,26 @@ class CandleWindow:
         self._end += 1
         if len(self) > self.capacity:
             self._start += 1
+        self._view = None
 
     def column(self, name: str) -> np.ndarray:
-        return self._arrays[name][self._start:self._end]
+        """One column of the window, oldest first (a read-only view)."""
+        view = self._arrays[name][self._start:self._end]
+        view.flags.writeable = False
+        return view
+
+    def arrays(self) -> CandleArrays:
+        """The window as candle arrays (read-only views): what strategies and the regime compute on.
+
+        Made once per appended candle and shared by everything that reads the window at that close.
+        """
+        if self._view is None:
+            self._view = CandleArrays(*(self.column(c) for c in COLUMNS))
+        return self._view
 
     def frame(self) -> pd.DataFrame:
-        """The window as a candle frame (views of the arrays; callers must not write to it)."""
-        return pd.DataFrame({c: self.column(c) for c in COLUMNS}, copy=False)
+        """The window as a candle frame (views of the arrays)."""
+        return self.arrays().frame()
 
 
 class WindowMarket:

@@ -1,8 +1,15 @@
-"""The live console dashboard: rich, redrawn in place from the latest snapshot on its own thread."""
+"""The live console dashboard: rich, redrawn in place from the latest snapshot on its own thread.
+
+The trading thread only hands over each close's facts (`snapshot.capture`); the monitor's thread builds
+the snapshots from them, runs the alert rules on each in order, and redraws when something changed.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from collections import deque
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -15,10 +22,14 @@ from rich.text import Text
 
 from perpbot.engine.paper import CloseReport
 from perpbot.monitor.alerts import AlertEngine
-from perpbot.monitor.snapshot import FeedRow, MonitorSnapshot, RunningTotals, take_snapshot
+from perpbot.monitor.snapshot import CloseFacts, FeedRow, MonitorSnapshot, RunningTotals, build_snapshot, capture
 from perpbot.runtime.paper import PaperRuntime, RuntimeNotice
 
+log = logging.getLogger(__name__)
+
 MAX_ALERTS = 6
+QUIET_S = 0.2  # the trading thread handed nothing over this long: no close is under way, redraw now
+REDRAW_AT_LEAST_S = 5.0  # while closes come without a pause, redraw this often all the same
 
 
 def _when(ts: int | None) -> str:
@@ -82,7 +93,8 @@ def render(snap: MonitorSnapshot) -> RenderableType:
 
 
 class ConsoleMonitor:
-    """A runtime observer: takes a snapshot per close (cheap) and redraws it on a thread of its own."""
+    """A runtime observer: hands each close's facts to a thread of its own, which builds the snapshots,
+    runs the alert rules and redraws the dashboard (once `start`ed), so the cycle never waits for any of it."""
 
     def __init__(self, name: str, *, console: Console | None = None, refresh_per_second: float = 4.0,
                  mode: str = "paper", alerts: AlertEngine | None = None) -> None:
@@ -92,8 +104,14 @@ class ConsoleMonitor:
         self.console = console or Console()
         self.refresh_per_second = refresh_per_second
         self.totals = RunningTotals()
-        self.latest: MonitorSnapshot | None = None
         self.alerts: list[str] = []
+        self.failures = 0  # snapshots or alert rules that raised (logged)
+        self.busy_s = 0.0  # CPU seconds the monitor's thread has used: all it can take from trading
+        self._pending: deque[CloseFacts] = deque()  # appended by the trading thread, consumed by `process`
+        self._latest: MonitorSnapshot | None = None
+        self._building = threading.Lock()  # one consumer at a time: snapshots and alerts stay in close order
+        self._changed = False
+        self._handed_at = self._drawn_at = 0.0  # monotonic seconds of the last hand-over and redraw
         self._live: Live | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -104,46 +122,92 @@ class ConsoleMonitor:
         runtime.on_shutdown.insert(0, self.stop)  # the monitor stops first
 
     def on_close(self, report: CloseReport, runtime: PaperRuntime) -> None:
+        """On the trading thread: copy this close's facts and hand them over; nothing is built here."""
         stats, health = runtime.barrier.stats, runtime.health
         waiting = runtime.barrier.waiting_for()
         feed = FeedRow(health.last_close_ts, health.closes, health.untraded_closes, health.gaps, stats.duplicates,
                        stats.late, ", ".join(f"{s} {tf}" for s, tf in waiting[1]) if waiting else "")
-        snap = take_snapshot(runtime.engine, report.close_ts, totals=self.totals, feed=feed,
-                             alerts=tuple(self.alerts[-MAX_ALERTS:]), name=self.name, mode=self.mode)
-        if self.alert_engine is not None:
-            for fired in self.alert_engine.on_snapshot(snap):
-                self.alert(f"{_when(fired.ts)} {fired.severity}: {fired.message}")
-        self.latest = snap
+        self._pending.append(capture(runtime.engine, report, totals=self.totals, feed=feed))
+        self._handed_at = time.monotonic()
+        if self._thread is None and not self._stop.is_set():
+            self._start_thread()
+
+    @property
+    def latest(self) -> MonitorSnapshot | None:
+        """The snapshot of the latest close handed over (built now if the thread has not got to it yet)."""
+        self.process()
+        return self._latest
+
+    def process(self) -> None:
+        """Build the snapshot of every close handed over, in order, and run the alert rules on each.
+
+        Only the last one can be drawn, so the others are built without their position rows (the
+        alert rules do not read them): a replay hands over closes far faster than anyone looks.
+        """
+        with self._building:
+            while self._pending:
+                facts = self._pending.popleft()
+                last = not self._pending  # for now: the trading thread may hand over more meanwhile
+                try:
+                    snap = build_snapshot(facts, alerts=tuple(self.alerts[-MAX_ALERTS:]), name=self.name,
+                                          mode=self.mode, positions=last)
+                    if last:
+                        self._latest = snap
+                        self._changed = True
+                    if self.alert_engine is not None:
+                        for fired in self.alert_engine.on_snapshot(snap):
+                            self.alert(f"{_when(fired.ts)} {fired.severity}: {fired.message}")
+                except Exception:  # a broken rule or delivery must not stop the monitor (nor trading)
+                    self.failures += 1
+                    log.exception("monitor failed on the close at %s", facts.close_ts)
 
     def on_notice(self, notice: RuntimeNotice) -> None:
         self.alert(f"{_when(notice.ts)} {notice.kind}: {notice.message}")
 
     def alert(self, line: str) -> None:
-        self.alerts.append(line)
+        self.alerts.append(line)  # shown from the next snapshot on
 
     def start(self) -> None:
-        """Begin redrawing on a background thread; the trading loop never waits for it."""
+        """Begin redrawing the dashboard; the trading loop never waits for it."""
         self._live = Live(console=self.console, auto_refresh=False, screen=False, transient=False)
         self._live.start()
+        if self._thread is None:
+            self._start_thread()
+
+    def _start_thread(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="perpbot-monitor", daemon=True)
         self._thread.start()
 
     def _loop(self) -> None:
         interval = 1.0 / self.refresh_per_second
+        self._drawn_at = time.monotonic()  # a replay already under way waits for quiet, or a while, too
         while not self._stop.wait(interval):
-            self._draw()
+            started = time.thread_time()
+            self.process()
+            now = time.monotonic()
+            # A redraw holds the interpreter for tens of milliseconds, long enough to delay a close: draw
+            # what is new once the trading thread has been quiet a moment (live closes are minutes
+            # apart), and while closes follow each other without a pause (a replay), every few seconds.
+            quiet = now - self._handed_at >= QUIET_S or now - self._drawn_at >= REDRAW_AT_LEAST_S
+            if self._changed and quiet:
+                self._draw()
+            self.busy_s += time.thread_time() - started
 
     def _draw(self) -> None:
-        snap = self.latest
+        snap = self._latest
+        self._changed = False
+        self._drawn_at = time.monotonic()
         if snap is not None and self._live is not None:
             self._live.update(render(snap), refresh=True)
 
     def stop(self) -> None:
+        """Stop the thread, build and alert on whatever is still handed over, and leave the final state on screen."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        self.process()
         if self._live is not None:
-            self._draw()  # the final state stays on screen
+            self._draw()
             self._live.stop()
             self._live = None

@@ -7,8 +7,10 @@ Stop and take-profit distances combine over the strategies that agree with the d
 s_i equals it, weight > 0) and gave a finite positive distance: "weighted" averages them with
 weights w_i * |s_i|, "widest" takes the largest, "tightest" the smallest; NaN when none gave one.
 
-Both the vectorised `combine` (backtest) and the scalar `decide` (live) run `_kernel`, which sums
-strategy columns in a fixed order, so the two agree to the last bit.
+The vectorised `combine` (backtest) runs `_kernel`, which sums strategy columns in a fixed order; the
+live `decide` runs `_kernel_row`, its one-bar twin in plain floats (numpy's per-call overhead on one-row
+arrays cost ~0.25 ms a symbol), doing the same IEEE operations in the same order, so the two agree to
+the last bit (a property test holds them to it).
 """
 
 from __future__ import annotations
@@ -88,6 +90,43 @@ def _kernel(
     )
 
 
+def _kernel_row(
+    values: Sequence[float], stops: Sequence[float], tps: Sequence[float], weights: Sequence[float],
+    threshold: float, mode: str,
+) -> tuple[float, int, float, float, float]:
+    """`_kernel` for one bar: (score, direction, strength, stop, take-profit), bit for bit the same.
+
+    `values` are the signals with NaN already 0; every sum runs over the columns in order, and a column
+    that `_kernel` masks to 0 adds an exact 0 here too, so each floating-point operation matches.
+    """
+    num = den = 0.0
+    for w, v in zip(weights, values, strict=True):
+        num += w * v
+        den += w
+    score = min(max(num / den if den > 0 else 0.0, -1.0), 1.0)
+    strength = abs(score)
+    direction = ((score > 0) - (score < 0)) if strength >= threshold else 0
+    agree = [direction != 0 and (v > 0) - (v < 0) == direction and w > 0 for w, v in zip(weights, values, strict=True)]
+
+    def distance(dist: Sequence[float]) -> float:
+        usable = [a and d > 0 and d != math.inf for a, d in zip(agree, dist, strict=True)]
+        if not any(usable):
+            return math.nan
+        picked = [d for u, d in zip(usable, dist, strict=True) if u]
+        if mode == "widest":
+            return max(picked)
+        if mode == "tightest":
+            return min(picked)
+        total = weight = 0.0
+        for u, w, v, d in zip(usable, weights, values, dist, strict=True):
+            c = w * abs(v) if u else 0.0
+            total += c * (d if u else 0.0)
+            weight += c
+        return total / weight if weight > 0 else 0.0
+
+    return score, direction, strength, distance(stops), distance(tps)
+
+
 class SignalAggregator:
     """Turns the signals of `strategy_ids` into a score, a direction and protective distances per bar."""
 
@@ -98,6 +137,7 @@ class SignalAggregator:
         self.config = config
         self.strategy_ids: tuple[str, ...] = tuple(strategy_ids)
         self._table = matrix.weight_table(self.strategy_ids)
+        self._rows: list[list[float]] = self._table.tolist()  # the same weights as plain floats, for decide
 
     @property
     def close_on_flat(self) -> bool:
@@ -167,31 +207,34 @@ class SignalAggregator:
                 raise ValueError(f"two signals from strategy {s.strategy!r} for {symbol} at {ts}")
             by_id[s.strategy] = s
 
-        def column(get: str) -> dict[str, list[float]]:
-            out: dict[str, list[float]] = {}
-            for sid, s in by_id.items():
-                value = getattr(s, get)
-                out[sid] = [math.nan if value is None else float(value)]
-            return out
-
-        sig = column("value")
+        extra = sorted(set(by_id) - set(self.strategy_ids))
+        if extra:
+            raise ValueError(f"signals: unknown strategies {', '.join(extra)}; expected {', '.join(self.strategy_ids)}")
+        values: list[float] = []
+        stops: list[float] = []
+        tps: list[float] = []
         for sid in self.strategy_ids:
-            sig.setdefault(sid, [math.nan])
+            sig = by_id.get(sid)
+            value = math.nan if sig is None else float(sig.value)
+            if not -1.0 <= value <= 1.0 and not math.isnan(value):
+                raise ValueError(f"signals must lie in [-1, 1], got {value} from {sid!r}")
+            values.append(0.0 if math.isnan(value) else value)
+            stops.append(math.nan if sig is None or sig.stop_distance is None else float(sig.stop_distance))
+            tps.append(math.nan if sig is None or sig.take_profit_distance is None else float(sig.take_profit_distance))
         code = regime_code(regime)
-        frame = self.combine(sig, column("stop_distance"), column("take_profit_distance"), [code])
-        weights = self._table[code + 1]
-        stop = float(frame.stop_distance[0])
-        tp = float(frame.take_profit_distance[0])
+        weights = self._rows[code + 1]
+        score, direction, strength, stop, tp = _kernel_row(values, stops, tps, weights, self.config.threshold,
+                                                           self.config.stop_combine)
         return Intent(
             symbol=symbol,
             ts=ts,
-            direction=Direction(int(frame.direction[0])),
-            strength=float(frame.strength[0]),
+            direction=Direction(direction),
+            strength=strength,
             reference_price=reference_price,
             stop_distance=None if math.isnan(stop) else stop,
             take_profit_distance=None if math.isnan(tp) else tp,
             regime=str(regime),
-            score=float(frame.score[0]),
+            score=score,
             signals=tuple(by_id[sid] for sid in self.strategy_ids if sid in by_id),
-            weights=tuple((sid, float(weights[i])) for i, sid in enumerate(self.strategy_ids)),
+            weights=tuple(zip(self.strategy_ids, weights, strict=True)),
         )

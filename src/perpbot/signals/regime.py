@@ -31,20 +31,24 @@ and records `RegimeReading.settled`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import talib
 
 from perpbot.errors import DataError
+from perpbot.indicators.ta import adx, as_f64, natr
 from perpbot.model.timeframe import timeframe_ms
 from perpbot.signals.codes import DEFAULT, RANGING, TRENDING, UNKNOWN, VOLATILE, regime_name
 from perpbot.signals.config import RegimeConfig
 
 # Periods, past the indicator warm-up, after which Wilder smoothing has forgotten its start: (13/14)^280 ~ 1e-9.
 CONVERGENCE_PERIODS = 20
+
+# Candles `latest_code` walks back through before it labels the whole series instead.
+LATEST_SCAN = 128
 
 Codes = npt.NDArray[np.int8]
 Floats = npt.NDArray[np.float64]
@@ -107,6 +111,46 @@ def _confirm(raw: Codes, min_bars: int) -> tuple[Codes, npt.NDArray[np.bool_]]:
     return labels, confirmed
 
 
+def _last_confirmed(raw: Codes, min_bars: int) -> int:
+    """The label `_confirm` gives the last bar: the raw regime of the latest run (not UNKNOWN) that has
+    lasted `min_bars` bars, since that run's last bar is the latest confirmed one; else UNKNOWN."""
+    end = raw.size
+    starts = np.flatnonzero(raw[1:] != raw[:-1]) + 1
+    for start in (*starts[::-1].tolist(), 0):
+        if end - start >= min_bars and raw[start] != UNKNOWN:
+            return int(raw[start])
+        end = start
+    return UNKNOWN
+
+
+class _FlagBackwards:
+    """A hysteresis flag (see `_hysteresis`) read at bars taken from the last one backwards: the value
+    of the latest decided bar at or before each, found by one pointer that only moves back."""
+
+    __slots__ = ("_enter", "_exit", "_found", "_next", "_off_before", "_on", "_values")
+
+    def __init__(self, values: list[float], enter: float, exit_: float, *, first_is_start: bool) -> None:
+        self._values, self._enter, self._exit = values, enter, exit_
+        self._off_before = first_is_start  # values[0] is the first candle: no decided bar before means off
+        self._found = len(values)  # index of the decided bar last found (len: none yet)
+        self._on: bool | None = None
+        self._next = len(values) - 1  # the next bar to examine
+
+    def at(self, bar: int) -> bool | None:
+        """The flag at `bar` (never later than the previous call's), None if that needs earlier bars."""
+        if self._found <= bar:
+            return self._on
+        j = min(self._next, bar)
+        while j >= 0:
+            value = self._values[j]
+            if value >= self._enter or value <= self._exit:  # NaN is neither: never decided
+                self._found, self._on, self._next = j, value >= self._enter, j - 1
+                return self._on
+            j -= 1
+        self._found, self._on, self._next = -1, (False if self._off_before else None), -1
+        return self._on
+
+
 class RegimeClassifier:
     """Labels every closed candle with a regime code (see `perpbot.signals.codes`)."""
 
@@ -133,25 +177,30 @@ class RegimeClassifier:
         missing = [c for c in ("high", "low", "close") if c not in candles.columns]
         if missing:
             raise DataError(f"candles need columns high, low, close; missing {', '.join(missing)}")
-        high, low, close = (
-            np.ascontiguousarray(candles[c].to_numpy(dtype=np.float64)) for c in ("high", "low", "close")
-        )
-        if close.size == 0:
+        return self.features_of(*(candles[c].to_numpy(dtype=np.float64) for c in ("high", "low", "close")))
+
+    def features_of(self, high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike) -> RegimeFeatures:
+        """`features` from the high, low and close arrays (the live path: the window's views, no frame)."""
+        h, lo, c = as_f64(high), as_f64(low), as_f64(close)
+        if c.size == 0:
             empty = np.empty(0, dtype=np.float64)
             return RegimeFeatures(empty, empty.copy())
-        adx = np.asarray(talib.ADX(high, low, close, timeperiod=self.config.adx_period), dtype=np.float64)
-        natr = np.asarray(talib.NATR(high, low, close, timeperiod=self.config.atr_period), dtype=np.float64)
-        return RegimeFeatures(adx, natr)
+        return RegimeFeatures(adx(h, lo, c, self.config.adx_period), natr(h, lo, c, self.config.atr_period))
 
-    def _stages(self, features: RegimeFeatures) -> tuple[Codes, Codes, npt.NDArray[np.bool_], int]:
-        """(labels, raw, confirmed mask, index of the later flag's first decided bar after convergence, or n)."""
+    def _raw(self, features: RegimeFeatures) -> tuple[Codes, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """(raw regime per bar, volatile flag decided, trending flag decided): stages 1 and 2."""
         cfg = self.config
-        n = features.adx.size
         volatile, vol_decided = _hysteresis(features.natr, cfg.volatile_natr_enter, cfg.volatile_natr_exit)
         trending, trend_decided = _hysteresis(features.adx, cfg.trend_adx_enter, cfg.trend_adx_exit)
         raw = np.where(volatile, VOLATILE, np.where(trending, TRENDING, RANGING)).astype(np.int8)
         raw[np.isnan(features.adx) | np.isnan(features.natr)] = UNKNOWN
-        labels, confirmed = _confirm(raw, cfg.min_bars_in_regime)
+        return raw, vol_decided, trend_decided
+
+    def _stages(self, features: RegimeFeatures) -> tuple[Codes, Codes, npt.NDArray[np.bool_], int]:
+        """(labels, raw, confirmed mask, index of the later flag's first decided bar after convergence, or n)."""
+        n = features.adx.size
+        raw, vol_decided, trend_decided = self._raw(features)
+        labels, confirmed = _confirm(raw, self.config.min_bars_in_regime)
         start = min(self.converged_from, n)
         firsts = [start + int(np.argmax(d[start:])) if d[start:].any() else n for d in (vol_decided, trend_decided)]
         return labels, raw, confirmed, max(firsts)
@@ -161,6 +210,43 @@ class RegimeClassifier:
         if not self.config.enabled:
             return np.full(features.adx.size, DEFAULT, dtype=np.int8)
         return self._stages(features)[0]
+
+    def latest_code(self, features: RegimeFeatures) -> int:
+        """`classify_features(features)[-1]` without labelling every candle: the live path's one label.
+
+        Walks back from the last candle, working out each bar's raw regime from the latest decided bar
+        of each flag, until a run of one regime reaches `min_bars_in_regime`: usually a handful of bars.
+        Beyond the last `LATEST_SCAN` candles (a flag held inside its band that long) it labels the
+        whole series as `classify_features` does. UNKNOWN for no candles.
+        """
+        if not self.config.enabled:
+            return DEFAULT
+        cfg = self.config
+        n = features.adx.size
+        span = min(n, LATEST_SCAN)
+        adx, natr = features.adx[n - span :].tolist(), features.natr[n - span :].tolist()
+        volatile = _FlagBackwards(natr, cfg.volatile_natr_enter, cfg.volatile_natr_exit, first_is_start=span == n)
+        trending = _FlagBackwards(adx, cfg.trend_adx_enter, cfg.trend_adx_exit, first_is_start=span == n)
+        run_code, run_length = None, 0
+        for bar in range(span - 1, -1, -1):
+            if math.isnan(adx[bar]) or math.isnan(natr[bar]):
+                code = UNKNOWN
+            elif (vol := volatile.at(bar)) is None:
+                break  # the flag depends on candles before the scan
+            elif vol:
+                code = VOLATILE
+            elif (trend := trending.at(bar)) is None:
+                break
+            else:
+                code = TRENDING if trend else RANGING
+            run_length = run_length + 1 if code == run_code else 1
+            run_code = code
+            if run_length >= cfg.min_bars_in_regime and code != UNKNOWN:
+                return code
+        else:  # every bar seen and no run confirmed: unless the series goes back further, that is all
+            if span == n:
+                return UNKNOWN
+        return _last_confirmed(self._raw(features)[0], cfg.min_bars_in_regime)
 
     def classify(self, candles: pd.DataFrame) -> Codes:
         """Regime code (int8) of every candle; each label uses only that candle and earlier ones."""

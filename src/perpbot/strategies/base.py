@@ -10,13 +10,22 @@ A strategy turns CLOSED candles into a frame aligned row-for-row with them:
 Row t may depend only on rows <= t. The same strategy runs once over a whole history in a backtest and
 on a rolling window in paper/live; both give the same signal for the same candle as long as the
 window holds at least `warmup` candles (see `perpbot.indicators.warmup` for the rule).
+
+Two ways to write one:
+- `Strategy`: implement `compute(DataFrame) -> SignalFrame`. Live trading builds a DataFrame of the
+  window for it on every close (the default `compute_arrays` does that), which costs pandas' overhead.
+- `ArrayStrategy`: implement `compute_arrays(CandleArrays) -> (signal, stop, target)` on numpy arrays;
+  `compute` is then a thin pandas wrapper over it, so the backtest (whole history) and the live path
+  (`latest_signal` on the window's arrays, no DataFrame) run the one implementation. The built-ins do this.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from dataclasses import dataclass
 from difflib import get_close_matches
 from typing import Any, ClassVar
 
@@ -31,8 +40,8 @@ from perpbot.model.timeframe import timeframe_ms
 from perpbot.strategies.params import Param, ParamValue
 
 __all__ = [
-    "CANDLE_COLUMNS", "LIVE_WINDOW", "SIGNAL_COLUMNS", "Param", "ParamValue", "SignalFrame", "Strategy",
-    "require_below",
+    "CANDLE_COLUMNS", "LIVE_WINDOW", "SIGNAL_COLUMNS", "ArrayStrategy", "CandleArrays", "Param", "ParamValue",
+    "SignalArrays", "SignalFrame", "Strategy", "require_below",
 ]
 
 SignalFrame = pd.DataFrame
@@ -45,6 +54,57 @@ LIVE_WINDOW = 500
 """Default number of closed candles a live/paper cycle hands a strategy (more if its warm-up needs it)."""
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+SignalArrays = tuple[Array, Array, Array | None]
+"""(signal, stop_distance, take_profit_distance or None), one value per candle, before warm-up masking."""
+
+
+@dataclass(frozen=True, slots=True)
+class CandleArrays:
+    """Closed candles as aligned arrays, oldest first: a candle frame's columns without the DataFrame.
+
+    The live windows hand these out as read-only views of their buffers, valid until the next candle
+    is appended; nothing may write to them.
+    """
+
+    ts: npt.NDArray[np.int64]
+    open: Array
+    high: Array
+    low: Array
+    close: Array
+    volume: Array
+
+    def __len__(self) -> int:
+        return int(self.close.size)
+
+    def tail(self, count: int) -> CandleArrays:
+        """The last `count` candles (views), or all of them when there are no more."""
+        if len(self) <= count:
+            return self
+        return CandleArrays(self.ts[-count:], self.open[-count:], self.high[-count:], self.low[-count:],
+                            self.close[-count:], self.volume[-count:])
+
+    def frame(self) -> pd.DataFrame:
+        """The candles as a candle frame (columns ts/open/high/low/close/volume, views where possible)."""
+        return pd.DataFrame({"ts": self.ts, "open": self.open, "high": self.high, "low": self.low,
+                             "close": self.close, "volume": self.volume}, copy=False)
+
+    @classmethod
+    def from_frame(cls, candles: pd.DataFrame) -> CandleArrays:
+        """The columns of a candle frame as arrays (views when possible); StrategyError names a missing one."""
+        try:
+            return cls(
+                np.ascontiguousarray(candles["ts"].to_numpy(), dtype=np.int64),
+                as_f64(candles["open"].to_numpy()),
+                as_f64(candles["high"].to_numpy()),
+                as_f64(candles["low"].to_numpy()),
+                as_f64(candles["close"].to_numpy()),
+                as_f64(candles["volume"].to_numpy()),
+            )
+        except KeyError as exc:
+            raise StrategyError(
+                f"candles must have columns {', '.join(CANDLE_COLUMNS)}, missing {exc.args[0]!r}"
+            ) from None
 
 
 def _owned(values: npt.NDArray[np.floating[Any]]) -> Array:
@@ -201,6 +261,24 @@ class Strategy(ABC):
     def compute(self, candles: pd.DataFrame) -> SignalFrame:
         """The signal frame for `candles` (closed candles, columns ts/open/high/low/close/volume)."""
 
+    def compute_arrays(self, candles: CandleArrays) -> SignalArrays:
+        """The signal, stop and target arrays for `candles`: the live path's entry point.
+
+        This default runs `compute` on a DataFrame of the candles, so a strategy that only implements
+        `compute` works everywhere; `ArrayStrategy` overrides it with the real, pandas-free computation.
+        """
+        frame = self.compute(candles.frame())
+        self._check_frame(frame, len(candles))
+        return (as_f64(frame["signal"].to_numpy()), as_f64(frame["stop_distance"].to_numpy()),
+                as_f64(frame["take_profit_distance"].to_numpy()))
+
+    def _check_frame(self, frame: pd.DataFrame, rows: int) -> None:
+        if len(frame) != rows or any(col not in frame.columns for col in SIGNAL_COLUMNS):
+            raise self.error(
+                f"compute must return {rows} rows with columns {', '.join(SIGNAL_COLUMNS)}, "
+                f"got {len(frame)} rows with {', '.join(map(str, frame.columns))}"
+            )
+
     @staticmethod
     def ohlcv(candles: pd.DataFrame) -> tuple[Array, Array, Array, Array, Array]:
         """open, high, low, close, volume as float64 arrays (views when possible)."""
@@ -253,9 +331,10 @@ class Strategy(ABC):
             {"signal": sig, "stop_distance": stop, "take_profit_distance": tp}, index=candles.index, copy=False
         )
 
-    def latest_signal(self, candles: pd.DataFrame, symbol: str, timeframe: str) -> Signal:
+    def latest_signal(self, candles: pd.DataFrame | CandleArrays, symbol: str, timeframe: str) -> Signal:
         """The signal at the close of the last candle, computed on the last `window` candles.
 
+        `candles` is a candle frame, or `CandleArrays` (the live path: `compute_arrays`, no DataFrame).
         `ts` is the close time of that candle (its open time + one timeframe). Fewer than `warmup`
         candles give a 0 signal without a stop: no view yet.
         """
@@ -265,27 +344,56 @@ class Strategy(ABC):
             raise self.error(str(exc)) from None
         if len(candles) == 0:
             raise self.error(f"no candles to compute a signal for {symbol} {timeframe}")
-        window = candles.iloc[-self.window :] if len(candles) > self.window else candles
-        frame = self.compute(window)
-        if len(frame) != len(window) or any(col not in frame.columns for col in SIGNAL_COLUMNS):
-            raise self.error(
-                f"compute must return {len(window)} rows with columns {', '.join(SIGNAL_COLUMNS)}, "
-                f"got {len(frame)} rows with {', '.join(map(str, frame.columns))}"
-            )
-        value = float(frame["signal"].to_numpy()[-1])
+        if isinstance(candles, pd.DataFrame):
+            window = candles.iloc[-self.window :] if len(candles) > self.window else candles
+            frame = self.compute(window)
+            self._check_frame(frame, len(window))
+            rows, last_ts = len(window), int(window["ts"].to_numpy()[-1])
+            value, stop, target = (float(frame[c].to_numpy()[-1]) for c in SIGNAL_COLUMNS)
+        else:
+            arrays = candles.tail(self.window)
+            rows, last_ts = len(arrays), int(arrays.ts[-1])
+            signals, stops, targets = self.compute_arrays(arrays)
+            shapes = (signals.shape, stops.shape, (rows,) if targets is None else targets.shape)
+            if shapes != ((rows,),) * 3:
+                raise self.error(
+                    f"compute_arrays must return one value per candle ({rows}), got signal {shapes[0]}, "
+                    f"stop_distance {shapes[1]}, take_profit_distance {shapes[2]}"
+                )
+            value, stop = float(signals[-1]), float(stops[-1])
+            target = math.nan if targets is None else float(targets[-1])
+        if rows < self.warmup:  # the last row is still warm-up: masked, as signal_frame masks it
+            return Signal(self.name, symbol, timeframe, last_ts + step, 0.0, None, None)
         if not -1.0 <= value <= 1.0:
             raise self.error(f"signal must be in [-1, 1] and not NaN, was {value}")
-        stop = float(frame["stop_distance"].to_numpy()[-1])
-        target = float(frame["take_profit_distance"].to_numpy()[-1])
         return Signal(
             strategy=self.name,
             symbol=symbol,
             timeframe=timeframe,
-            ts=int(window["ts"].to_numpy()[-1]) + step,
+            ts=last_ts + step,
             value=value,
-            stop_distance=stop if np.isfinite(stop) and stop > 0 else None,
-            take_profit_distance=target if np.isfinite(target) and target > 0 else None,
+            stop_distance=stop if math.isfinite(stop) and stop > 0 else None,
+            take_profit_distance=target if math.isfinite(target) and target > 0 else None,
         )
+
+
+class ArrayStrategy(Strategy):
+    """A strategy computed on numpy arrays: implement `compute_arrays`; `compute` wraps it for pandas.
+
+    `compute_arrays` gets candle arrays it must not write to (the live window's are read-only views of
+    its buffer) and returns (signal, stop_distance, take_profit_distance or None), one value per candle;
+    warm-up rows need no masking (the caller masks them). Return fresh arrays (`compute` may write to
+    them) or views of the input, never arrays kept between calls.
+    """
+
+    @abstractmethod
+    def compute_arrays(self, candles: CandleArrays) -> SignalArrays:
+        """The signal, stop and target arrays for `candles` (closed candles, oldest first)."""
+
+    def compute(self, candles: pd.DataFrame) -> SignalFrame:
+        """`compute_arrays` on the frame's columns, assembled into a signal frame (warm-up masked)."""
+        signal, stop, target = self.compute_arrays(CandleArrays.from_frame(candles))
+        return self.signal_frame(candles, signal, stop, target)
 
 
 def require_below(strategy: type[Strategy], values: Mapping[str, ParamValue], low: str, high: str) -> None:

@@ -33,21 +33,20 @@ def hold_state(
     if max_hold < 1:
         raise ValueError(f"max_hold must be >= 1, was {max_hold}")
     n = long_entry.size
-    idx: npt.NDArray[np.signedinteger[Any]] = np.arange(n, dtype=np.int32 if n < 2**31 - 1 else np.int64)
-
-    def last_true(mask: BoolArray) -> npt.NDArray[np.signedinteger[Any]]:
-        """Index of the most recent True at or before each row, -1 before the first."""
-        out = np.where(mask, idx, -1)
-        np.maximum.accumulate(out, out=out)
-        return out
-
-    # +1 long entry, -1 short entry, 0 none or both (both cancel: the row still ends any earlier trade)
-    wanted = long_entry.astype(np.int8) - short_entry.astype(np.int8)
-    last_entry = last_true(long_entry | short_entry)
-    side = wanted[np.maximum(last_entry, 0)]
-    alive = (last_entry >= 0) & (idx - last_entry < max_hold)
-    exited = np.where(side > 0, last_true(long_exit) > last_entry, last_true(short_exit) > last_entry)
-    return np.where(alive & ~exited, side, 0).astype(np.float64)
+    idx = np.arange(n)
+    # Index of the latest entry at or before each row; before the first one a sentinel far enough back
+    # that the row is never alive (row - sentinel > max_hold), which saves a separate "seen" mask.
+    last_entry = np.where(long_entry | short_entry, idx, -max_hold - 1)
+    np.maximum.accumulate(last_entry, out=last_entry)
+    # +1 long entry, -1 short entry, 0 none or both (both cancel: the row still ends any earlier trade).
+    side = (long_entry.astype(np.int8) - short_entry.astype(np.int8))[np.maximum(last_entry, 0)]
+    # Every row after an entry holds that entry's side, so "an exit of the side held came after the
+    # entry" is "the latest row with an exit of the side held then is after the entry".
+    last_exit = np.where(np.where(side > 0, long_exit, short_exit), idx, -1)
+    np.maximum.accumulate(last_exit, out=last_exit)
+    alive = (idx - last_entry < max_hold) & (last_exit <= last_entry)
+    out: Array = np.where(alive, side, 0.0)
+    return out
 
 
 def quantize(values: npt.NDArray[np.floating[Any]], step: float = 0.01) -> Array:

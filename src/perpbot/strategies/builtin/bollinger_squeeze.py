@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-import pandas as pd
 
 from perpbot.indicators.ta import atr, bbands, lag, rolling_max, rolling_min
 from perpbot.indicators.warmup import atr_warmup
-from perpbot.strategies.base import Param, SignalFrame, Strategy
+from perpbot.strategies.base import ArrayStrategy, CandleArrays, Param, SignalArrays
 from perpbot.strategies.tools import hold_state
 
 
-class BollingerSqueeze(Strategy):
+class BollingerSqueeze(ArrayStrategy):
     """Volatility expansion: after a squeeze (Bollinger bandwidth near its `squeeze_lookback` low), a
     close beyond a band starts a trade that way; it is held until the close crosses back over the
     middle band, or `max_hold` candles after the breakout.
@@ -53,8 +52,8 @@ class BollingerSqueeze(Strategy):
     def warmup(self) -> int:
         return self._warmup
 
-    def compute(self, candles: pd.DataFrame) -> SignalFrame:
-        _, high, low, close, _ = self.ohlcv(candles)
+    def compute_arrays(self, candles: CandleArrays) -> SignalArrays:
+        high, low, close = candles.high, candles.low, candles.close
         band_hi, middle, band_lo = bbands(close, self._period, self._nbdev)
         with np.errstate(divide="ignore", invalid="ignore"):
             width = (band_hi - band_lo) / middle
@@ -69,4 +68,4 @@ class BollingerSqueeze(Strategy):
         )
         stop = atr(high, low, close, self._atr_period)
         stop *= self._atr_mult
-        return self.signal_frame(candles, signal, stop)
+        return signal, stop, None

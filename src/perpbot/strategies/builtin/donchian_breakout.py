@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-import pandas as pd
-
 from perpbot.indicators.ta import atr, lag, rolling_max, rolling_min
 from perpbot.indicators.warmup import atr_warmup
-from perpbot.strategies.base import Param, ParamValue, SignalFrame, Strategy
+from perpbot.strategies.base import ArrayStrategy, CandleArrays, Param, ParamValue, SignalArrays
 from perpbot.strategies.tools import hold_state
 
 
-class DonchianBreakout(Strategy):
+class DonchianBreakout(ArrayStrategy):
     """Breakout: go long when the close breaks above the previous `entry_period`-bar high, short below
     the previous low; hold until the opposite `exit_period`-bar channel is broken.
 
@@ -54,8 +52,8 @@ class DonchianBreakout(Strategy):
     def warmup(self) -> int:
         return self._warmup
 
-    def compute(self, candles: pd.DataFrame) -> SignalFrame:
-        _, high, low, close, _ = self.ohlcv(candles)
+    def compute_arrays(self, candles: CandleArrays) -> SignalArrays:
+        high, low, close = candles.high, candles.low, candles.close
         entry_hi = lag(rolling_max(high, self._entry), 1)
         entry_lo = lag(rolling_min(low, self._entry), 1)
         exit_hi = lag(rolling_max(high, self._exit), 1)
@@ -69,4 +67,4 @@ class DonchianBreakout(Strategy):
         )
         stop = atr(high, low, close, self._atr_period)
         stop *= self._atr_mult
-        return self.signal_frame(candles, signal, stop)
+        return signal, stop, None

@@ -6,14 +6,13 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 import numpy as np
-import pandas as pd
 
 from perpbot.indicators.ta import atr, ema
 from perpbot.indicators.warmup import atr_warmup, ema_warmup
-from perpbot.strategies.base import Param, ParamValue, SignalFrame, Strategy, require_below
+from perpbot.strategies.base import ArrayStrategy, CandleArrays, Param, ParamValue, SignalArrays, require_below
 
 
-class EmaCross(Strategy):
+class EmaCross(ArrayStrategy):
     """Trend following: long while the fast EMA is above the slow EMA, short otherwise.
 
     Always in the market after warm-up, with full conviction; the stop is `atr_mult` x ATR. Kept lean
@@ -45,8 +44,8 @@ class EmaCross(Strategy):
     def warmup(self) -> int:
         return self._warmup
 
-    def compute(self, candles: pd.DataFrame) -> SignalFrame:
-        _, high, low, close, _ = self.ohlcv(candles)
+    def compute_arrays(self, candles: CandleArrays) -> SignalArrays:
+        high, low, close = candles.high, candles.low, candles.close
         # +1 / -1 written over the fast EMA's buffer: one fewer 8-byte-per-row array to allocate.
         signal = ema(close, self._fast)
         above = signal > ema(close, self._slow)
@@ -54,4 +53,4 @@ class EmaCross(Strategy):
         signal -= 1.0
         stop = atr(high, low, close, self._atr_period)
         stop *= self._atr_mult
-        return self.signal_frame(candles, signal, stop)
+        return signal, stop, None

@@ -6,15 +6,14 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 import numpy as np
-import pandas as pd
 
 from perpbot.indicators.ta import atr, macd, roc
 from perpbot.indicators.warmup import atr_warmup, macd_warmup, roc_warmup
-from perpbot.strategies.base import Param, ParamValue, SignalFrame, Strategy, require_below
+from perpbot.strategies.base import ArrayStrategy, CandleArrays, Param, ParamValue, SignalArrays, require_below
 from perpbot.strategies.tools import quantize
 
 
-class MacdMomentum(Strategy):
+class MacdMomentum(ArrayStrategy):
     """Momentum: the side of the MACD histogram, taken only when the `roc_period` rate of change agrees.
 
     Conviction is the histogram measured in ATRs, reaching 1 at `full_strength` ATRs and clipped to
@@ -59,8 +58,8 @@ class MacdMomentum(Strategy):
     def warmup(self) -> int:
         return self._warmup
 
-    def compute(self, candles: pd.DataFrame) -> SignalFrame:
-        _, high, low, close, _ = self.ohlcv(candles)
+    def compute_arrays(self, candles: CandleArrays) -> SignalArrays:
+        high, low, close = candles.high, candles.low, candles.close
         _, _, hist = macd(close, self._fast, self._slow, self._signal)
         change = roc(close, self._roc_period)
         vol = atr(high, low, close, self._atr_period)
@@ -69,4 +68,4 @@ class MacdMomentum(Strategy):
         agree = ((hist > 0.0) & (change > 0.0)) | ((hist < 0.0) & (change < 0.0))
         signal = quantize(np.where(agree & np.isfinite(strength), strength, 0.0))
         stop = vol * self._atr_mult
-        return self.signal_frame(candles, signal, stop)
+        return signal, stop, None

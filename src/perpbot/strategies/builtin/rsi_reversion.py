@@ -6,14 +6,13 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 import numpy as np
-import pandas as pd
 
 from perpbot.indicators.ta import atr, bbands, rsi
 from perpbot.indicators.warmup import atr_warmup, rsi_warmup, sma_warmup
-from perpbot.strategies.base import Param, ParamValue, SignalFrame, Strategy
+from perpbot.strategies.base import ArrayStrategy, CandleArrays, Param, ParamValue, SignalArrays
 
 
-class RsiReversion(Strategy):
+class RsiReversion(ArrayStrategy):
     """Mean reversion: long while RSI is below `lower` (oversold), short while above `upper`; else no view.
 
     `band_mode` gates it with the Bollinger bands: "inside" fades only while the close is still inside
@@ -59,8 +58,8 @@ class RsiReversion(Strategy):
     def warmup(self) -> int:
         return self._warmup
 
-    def compute(self, candles: pd.DataFrame) -> SignalFrame:
-        _, high, low, close, _ = self.ohlcv(candles)
+    def compute_arrays(self, candles: CandleArrays) -> SignalArrays:
+        high, low, close = candles.high, candles.low, candles.close
         level = rsi(close, self._rsi_period)
         band_hi, middle, band_lo = bbands(close, self._bb_period, self._bb_std)
         long = level < self._lower
@@ -76,4 +75,4 @@ class RsiReversion(Strategy):
         target[~(target > 0.0)] = np.nan
         stop = atr(high, low, close, self._atr_period)
         stop *= self._atr_mult
-        return self.signal_frame(candles, signal, stop, target)
+        return signal, stop, target
