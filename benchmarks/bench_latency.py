@@ -36,6 +36,7 @@ def main() -> None:
 
     from rich.console import Console
 
+    from perpbot.collector import freeze_long_lived
     from perpbot.config import parse_config
     from perpbot.engine.paper import PaperEngine
     from perpbot.engine.windows import Candle
@@ -78,6 +79,7 @@ def main() -> None:
             if args.draw:
                 monitor.start()
         runtime = _FakeRuntime(engine)
+        freeze_long_lived()  # as PaperRuntime.run does once warmed up
         times, handovers = [], []
         cpu_start = time.process_time()
         for k in range(warm, n):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
@@ -114,6 +115,29 @@ def test_stop_ends_the_loop_after_the_close_in_progress() -> None:
     health = runtime.run()
     assert health.closes == 25 and steps == ["monitor stopped"]
     assert runtime.feed.exhausted  # closed
+
+
+class FrozenCount:
+    """Notes how many objects the collector holds frozen at each close."""
+
+    def __init__(self) -> None:
+        self.counts: list[int] = []
+
+    def on_close(self, report: CloseReport, runtime: PaperRuntime) -> None:
+        self.counts.append(gc.get_freeze_count())
+
+    def on_notice(self, notice: RuntimeNotice) -> None:
+        pass
+
+
+def test_the_warmed_up_state_is_frozen_while_running_and_thawed_after() -> None:
+    config = _config(backtest={"start": START, "end": "2024-01-08", "close_at_end": False})
+    frozen = FrozenCount()
+    runtime = _runtime(config, _source(), observers=[frozen])
+    assert gc.get_freeze_count() == 0
+    runtime.run()
+    assert frozen.counts and min(frozen.counts) > 1000  # the engine and its windows, out of the collector's scans
+    assert gc.get_freeze_count() == 0  # handed back when the run ended
 
 
 @pytest.mark.parametrize("speed", [0.0, -2.0])

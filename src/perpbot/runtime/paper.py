@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
+from perpbot.collector import freeze_long_lived, thaw
 from perpbot.engine.paper import CloseReport, PaperEngine
 from perpbot.engine.switches import StrategySwitch
 from perpbot.engine.windows import Candle
@@ -114,6 +115,7 @@ class PaperRuntime:
 
     def run(self) -> RuntimeHealth:
         """The loop. Returns when the feed is exhausted or `stop()` was called, after an orderly shutdown."""
+        freeze_long_lived()  # the warm-up's objects stay; no full collection re-scans them during a close
         try:
             while not self._stop.is_set():
                 events = self.feed.next_events(self.poll_s)
@@ -202,3 +204,4 @@ class PaperRuntime:
             except Exception:
                 log.exception("shutdown step %r failed", step)
         self.feed.close()
+        thaw()
