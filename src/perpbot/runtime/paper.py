@@ -179,9 +179,14 @@ class PaperRuntime:
         self.health.switches += 1
         for listener in self.switch_listeners:
             listener(switch, self)
-        limits = "; ".join(
-            f"{symbol}: {', '.join(f'{k} {v}' for k, v in sorted(switch.risk_limits[symbol].items()))}"
-            for symbol in switch.symbols)
+        by_regime = self.engine.config.risk.by_regime
+        parts = []
+        for symbol in switch.symbols:
+            regime = switch.regimes_after[symbol]
+            override = by_regime.get(regime)
+            parts.append(f"{symbol} {regime} ({', '.join(f'{k} {v}' for k, v in sorted(override.overrides().items()))})"
+                         if override is not None else f"{symbol} base")
+        limits = "; ".join(parts)
         self._notice(switch.close_ts, "strategy_switch", f"{switch.describe()}. Risk limits now: {limits}",
                      level=logging.INFO)
 
