@@ -49,17 +49,9 @@ class BacktestResult:
         return self.ledger.balance
 
     def per_symbol(self) -> dict[str, dict[str, Decimal]]:
-        """Net PnL, fees and funding per symbol, exactly, from the ledger."""
-        out: dict[str, dict[str, Decimal]] = {}
-        for entry in self.ledger.entries:
-            if not entry.symbol:
-                continue
-            row = out.setdefault(entry.symbol, {"realised_pnl": Decimal(0), "fee": Decimal(0),
-                                                "funding": Decimal(0)})
-            row[entry.kind.value] += entry.amount
-        for row in out.values():
-            row["net"] = row["realised_pnl"] + row["fee"] + row["funding"]
-        return out
+        """Net PnL, fees and funding per symbol, exactly, from the ledger's running totals."""
+        return {symbol: {**row, "net": row["realised_pnl"] + row["fee"] + row["funding"]}
+                for symbol, row in self.ledger.by_symbol.items()}
 
     def summary(self) -> dict[str, Any]:
         """A JSON-able summary: totals, metrics, breakdowns and where the data came from."""

@@ -28,10 +28,13 @@ class LedgerEntry:
 class Ledger:
     """Balance = deposits + realised PnL - fees + funding, each entry kept, nothing rounded."""
 
-    __slots__ = ("balance", "deposits", "entries", "fees_paid", "funding", "realised_pnl")
+    __slots__ = ("balance", "by_symbol", "deposits", "entries", "fees_paid", "funding", "realised_pnl")
 
     def __init__(self, starting_balance: Decimal, ts: int = 0) -> None:
         self.entries: list[LedgerEntry] = []
+        # Per symbol, the running sum of each kind of entry ("realised_pnl", "fee", "funding"), kept as the
+        # entries come so a summary never walks them all again.
+        self.by_symbol: dict[str, dict[str, Decimal]] = {}
         self.balance = ZERO
         self.deposits = ZERO
         self.realised_pnl = ZERO
@@ -50,15 +53,24 @@ class Ledger:
             self.entries.append(LedgerEntry(ts, EntryKind.REALISED_PNL, symbol, realised, exec_id))
             self.realised_pnl += realised
             self.balance += realised
+            self._row(symbol)["realised_pnl"] += realised
         if fee:
             self.entries.append(LedgerEntry(ts, EntryKind.FEE, symbol, -fee, exec_id))
             self.fees_paid += fee
             self.balance -= fee
+            self._row(symbol)["fee"] -= fee
 
     def record_funding(self, ts: int, symbol: str, amount: Decimal) -> None:
         self.entries.append(LedgerEntry(ts, EntryKind.FUNDING, symbol, amount, f"funding-{symbol}-{ts}"))
         self.funding += amount
         self.balance += amount
+        self._row(symbol)["funding"] += amount
+
+    def _row(self, symbol: str) -> dict[str, Decimal]:
+        row = self.by_symbol.get(symbol)
+        if row is None:
+            row = self.by_symbol[symbol] = {"realised_pnl": ZERO, "fee": ZERO, "funding": ZERO}
+        return row
 
     def check(self) -> None:
         """Raise if the running totals disagree with the sum of entries (they never should)."""
@@ -66,3 +78,8 @@ class Ledger:
         expected = self.deposits + self.realised_pnl - self.fees_paid + self.funding
         if total != self.balance or expected != self.balance:
             raise AssertionError(f"ledger out of balance: entries {total}, totals {expected}, balance {self.balance}")
+        for symbol, row in self.by_symbol.items():
+            for kind, amount in row.items():
+                summed = sum((e.amount for e in self.entries if e.symbol == symbol and e.kind == kind), ZERO)
+                if summed != amount:
+                    raise AssertionError(f"ledger's {symbol} {kind} total {amount} disagrees with its entries {summed}")

@@ -43,6 +43,7 @@ COLUMNS = {"trades": TRADE_COLUMNS, "orders": STORED_ORDER_COLUMNS, "fills": FIL
            "funding": FUNDING_COLUMNS, "decisions": DECISION_COLUMNS, "equity": EQUITY_COLUMNS}
 ORDER_BY = {"trades": "trade_no", "orders": "id", "fills": "id", "funding": "id", "decisions": "seq", "equity": "ts"}
 STATUSES = ("running", "completed", "failed", "interrupted")
+BULK_CACHE_KIB = 131_072  # SQLite page cache while a session's rows are written (128 MiB at most, as needed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,12 +204,15 @@ class SessionRepository:
     def _bulk_transaction(self) -> Iterator[Connection]:
         """A transaction for one session's bulk write. On SQLite it runs without foreign-key lookups (one
         per row: a tenth of a year-long session's write): every row it writes names the one session whose
-        row `_write_results` then updates in the same transaction, refusing one that is not there."""
+        row `_write_results` then updates in the same transaction, refusing one that is not there. Its page
+        cache is large enough to hold a year-long session's pages (default 2 MB: the write spilled pages to
+        the WAL and wrote the session_id index pages again and again), and given back afterwards."""
         with self.db.engine.connect() as conn:
             raw = conn.connection.dbapi_connection
             assert raw is not None
             if self.db.is_sqlite:
                 _pragma(raw, "foreign_keys=OFF")  # only takes effect outside a transaction: before it begins
+                _pragma(raw, f"cache_size=-{BULK_CACHE_KIB}")
             try:
                 with conn.begin():
                     yield conn
@@ -216,6 +220,8 @@ class SessionRepository:
                 if self.db.is_sqlite:
                     try:
                         _pragma(raw, "foreign_keys=ON")
+                        _pragma(raw, "cache_size=-2000")  # SQLite's default
+                        _pragma(raw, "shrink_memory")
                     except sqlite3.Error:
                         conn.invalidate()  # never hand a connection on without its foreign keys
 
