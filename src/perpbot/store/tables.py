@@ -202,7 +202,7 @@ class InputRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     session_id: Mapped[int] = _session_fk()
     seq: Mapped[int] = mapped_column(Integer)  # order of arrival within the session
-    phase: Mapped[str] = mapped_column(String(8))  # warmup | live
+    phase: Mapped[str] = mapped_column(String(8))  # warmup | live | gap | reset (a cleared halt)
     close_ts: Mapped[int] = mapped_column(BigInteger)
     symbol: Mapped[str] = mapped_column(String(40))
     timeframe: Mapped[str] = mapped_column(String(8))
