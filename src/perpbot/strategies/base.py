@@ -92,19 +92,21 @@ class CandleArrays:
     @classmethod
     def from_frame(cls, candles: pd.DataFrame) -> CandleArrays:
         """The columns of a candle frame as arrays (views when possible); StrategyError names a missing one."""
-        try:
-            return cls(
-                np.ascontiguousarray(candles["ts"].to_numpy(), dtype=np.int64),
-                as_f64(candles["open"].to_numpy()),
-                as_f64(candles["high"].to_numpy()),
-                as_f64(candles["low"].to_numpy()),
-                as_f64(candles["close"].to_numpy()),
-                as_f64(candles["volume"].to_numpy()),
-            )
-        except KeyError as exc:
-            raise StrategyError(
-                f"candles must have columns {', '.join(CANDLE_COLUMNS)}, missing {exc.args[0]!r}"
-            ) from None
+        ts = np.ascontiguousarray(_column(candles, "ts").to_numpy(), dtype=np.int64)
+        return cls(ts, *_price_columns(candles))
+
+
+def _column(candles: pd.DataFrame, name: str) -> pd.Series:
+    try:
+        return candles[name]
+    except KeyError:
+        raise StrategyError(f"candles must have columns {', '.join(CANDLE_COLUMNS)}, missing {name!r}") from None
+
+
+def _price_columns(candles: pd.DataFrame) -> tuple[Array, Array, Array, Array, Array]:
+    """open, high, low, close, volume as float64 arrays (views when possible); StrategyError names a missing one."""
+    o, h, lo, c, v = (as_f64(_column(candles, name).to_numpy()) for name in ("open", "high", "low", "close", "volume"))
+    return o, h, lo, c, v
 
 
 def _owned(values: npt.NDArray[np.floating[Any]]) -> Array:
@@ -282,18 +284,7 @@ class Strategy(ABC):
     @staticmethod
     def ohlcv(candles: pd.DataFrame) -> tuple[Array, Array, Array, Array, Array]:
         """open, high, low, close, volume as float64 arrays (views when possible)."""
-        try:
-            return (
-                as_f64(candles["open"].to_numpy()),
-                as_f64(candles["high"].to_numpy()),
-                as_f64(candles["low"].to_numpy()),
-                as_f64(candles["close"].to_numpy()),
-                as_f64(candles["volume"].to_numpy()),
-            )
-        except KeyError as exc:
-            raise StrategyError(
-                f"candles must have columns {', '.join(CANDLE_COLUMNS)}, missing {exc.args[0]!r}"
-            ) from None
+        return _price_columns(candles)
 
     def signal_frame(
         self,
