@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from perpbot.risk.correlation import check_pair, pearson
+from perpbot.risk.correlation import check_pair, pearson, pearson_many
 
 RNG = np.random.default_rng(11)
 BASE = RNG.normal(0, 0.01, 200)
@@ -112,3 +112,20 @@ def test_unmeasurable_passes_with_a_note() -> None:
     assert result.detail == (
         "BTCUSDT vs ETHUSDT: not measured (10 aligned returns, need 20, or a series is constant); passed"
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(0, 160), m=st.integers(0, 8), seed=st.integers(0, 2**32 - 1),
+       twist=st.sampled_from(["none", "nan", "short", "constant"]))
+def test_pearson_many_is_pearson_pair_by_pair_bit_for_bit(n: int, m: int, seed: int, twist: str) -> None:
+    rng = np.random.default_rng(seed)
+    a = rng.normal(0, 0.01, n)
+    others = [rng.normal(0, 0.01, n) + k * a for k in range(m)]
+    if others and n > 3:
+        if twist == "nan":
+            others[-1][n // 2] = np.nan
+        elif twist == "short":
+            others[0] = others[0][1:]
+        elif twist == "constant":
+            others[0][:] = 0.001
+    assert pearson_many(a, others, 20) == [pearson(a, b, 20) for b in others]

@@ -35,7 +35,7 @@ from perpbot.model.trading import RiskCheck
 from perpbot.risk._format import decimal_of, fmt
 from perpbot.risk.breakers import BreakerEvent, CircuitBreakers, iso_utc
 from perpbot.risk.config import RiskConfig
-from perpbot.risk.correlation import check_pair
+from perpbot.risk.correlation import check_pair, pearson_many
 from perpbot.risk.liquidation import liquidation_price, stop_inside_liquidation
 from perpbot.risk.portfolio import PortfolioView, PositionView
 from perpbot.risk.sizing import (
@@ -287,11 +287,13 @@ class RiskManager:
             checks.append(RiskCheck("correlation", True, "max_correlation is 1: correlation is not limited"))
             return None
         new_returns: np.ndarray = portfolio.returns(symbol, self._corr_lookback)
+        other_returns = [portfolio.returns(pos.symbol, self._corr_lookback) for pos in others]
+        measured = pearson_many(new_returns, other_returns, self._corr_min_points)
         notes: list[str] = []
-        for pos in others:
+        for pos, returns, pair in zip(others, other_returns, measured, strict=True):
             result = check_pair(
                 symbol, direction, new_returns, pos.symbol, 1 if pos.qty > 0 else -1,
-                portfolio.returns(pos.symbol, self._corr_lookback), self._max_corr, self._corr_min_points,
+                returns, self._max_corr, self._corr_min_points, pair,
             )
             if not result.passed:
                 return result.detail
