@@ -82,9 +82,14 @@ def show(session_id: int, db_url: DbUrl = None) -> None:
         manager = _manager(db_url)
         info = manager.repository.get(session_id)
         perf = manager.get_session_performance(session_id)
+        successor = manager.repository.successor(session_id)
     except PerpbotError as exc:
         fail(exc)
     head = Table.grid(padding=(0, 2))
+    if info.parent_id is not None or successor is not None:  # one session of a run split by strategy switches
+        before = f"continues session {info.parent_id}" if info.parent_id is not None else "first of its run"
+        after = f"continued by session {successor}" if successor is not None else "last of its run so far"
+        head.add_row("run", Text(f"{before}; {after}"))
     for label, value in (("id", info.id), ("kind", info.kind), ("name", info.name), ("status", info.status),
                          ("ended", f"{_when(info.ended_at)} {info.end_reason}"), ("created", _when(info.created_at)),
                          ("strategies", info.strategy_name), ("symbols", info.symbol), ("timeframe", info.timeframe),

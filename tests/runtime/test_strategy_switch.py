@@ -18,6 +18,7 @@ from perpbot.runtime.recorder import SessionRecorder
 from perpbot.sessions.manager import SessionManager
 from perpbot.store.database import open_database
 from perpbot.store.repository import SessionRepository
+from tests.cli.support import run_cli, squash
 from tests.runtime.support import example_on_sample
 
 
@@ -132,3 +133,13 @@ def test_decisions_after_a_switch_use_the_new_regimes_risk_limits(config: Any, t
         limits = next(c.detail for c in d.risk.checks if c.name == "regime_limits")
         assert "risk_per_trade_pct 0.5" in limits and "max_leverage 3" in limits
     assert all("regime_limits" not in [c.name for c in d.risk.checks] for d in others)
+
+
+def test_sessions_show_places_a_session_in_its_run(config: Any, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    _, recorder, _ = _run(config, url)
+    first, second, *_ = recorder.repository.lineage(recorder.session_id or 0)
+    shown = squash(run_cli(["sessions", "show", str(second), "--db-url", url], home=tmp_path).output)
+    assert f"continues session {first}" in shown and "continued by session" in shown
+    shown = squash(run_cli(["sessions", "show", str(first), "--db-url", url], home=tmp_path).output)
+    assert f"first of its run; continued by session {second}" in shown
