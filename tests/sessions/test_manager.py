@@ -162,3 +162,16 @@ def test_a_write_that_fails_leaves_no_rows_and_a_failed_session(manager: Session
     assert info.ended_at == 5 and info.final_balance is None
     assert all(len(frame) == 0 for frame in manager.repository.load_frames(session_id).tables().values())
     assert manager.get_current_session() is None
+
+
+def test_prune_keeps_every_session_a_resume_needs(manager: SessionManager) -> None:
+    repo = manager.repository
+    earlier = manager.create_session("ema", "BTCUSDT", "15m", "5", {}, {})
+    repo.mark(earlier, "completed", "strategy switch", 1)
+    latest = repo.create(kind="paper", name="run", strategy_name="rsi", symbol="BTCUSDT", timeframe="15m",
+                         leverage="5", configuration={}, market_context={}, code_version="t", fingerprint="f",
+                         data_label="real", starting_balance=Decimal(1), created_at=2, parent_id=earlier)
+    repo.mark(latest, "interrupted", "stopped by the operator", 3)
+    done = _scored(manager, "ema", {}, 0.1)
+    assert manager.prune(keep_last=0) == [done]
+    assert repo.lineage(latest) == [earlier, latest]  # the interrupted run can still be resumed

@@ -188,10 +188,18 @@ class SessionManager:
 
     def prune(self, *, keep_last: int | None = None, older_than_days: float | None = None) -> list[int]:
         """Delete sessions beyond the newest `keep_last`, or created more than `older_than_days` ago.
-        Running sessions are never pruned."""
+        A session a run may still need is never pruned: one running or interrupted (a restart resumes it),
+        and every earlier session of its run (the resume replays their inputs)."""
         if keep_last is None and older_than_days is None:
             raise StoreError("prune needs keep_last or older_than_days")
-        sessions = [s for s in self.repository.list() if s.status != "running"]
+        everything = self.repository.list()
+        needed: set[int] = set()
+        for unfinished in (s for s in everything if s.status in ("running", "interrupted")):
+            try:
+                needed.update(self.repository.lineage(unfinished.id))
+            except StoreError:  # its run is already broken: keep what is left of it
+                needed.add(unfinished.id)
+        sessions = [s for s in everything if s.id not in needed]
         doomed: set[int] = set()
         if keep_last is not None:
             doomed.update(s.id for s in sessions[keep_last:])
