@@ -22,8 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import pandas as pd
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import synthetic_funding, synthetic_minutes
 
@@ -77,10 +75,11 @@ def write_store(tmp: Path, n: int, symbols: tuple[str, ...]) -> dict[str, Path]:
 
 
 def load(tmp: Path, symbols: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    from perpbot.data.formats import read_table
     from perpbot.data.memory import InMemorySource
 
-    candles = {(s, "1m"): pd.read_parquet(tmp / f"{s}_1m.parquet") for s in symbols}
-    funding = {s: pd.read_parquet(tmp / f"{s}_funding.parquet") for s in symbols}
+    candles = {(s, "1m"): read_table(tmp / f"{s}_1m.parquet") for s in symbols}
+    funding = {s: read_table(tmp / f"{s}_funding.parquet") for s in symbols}
     return InMemorySource(candles, funding, label="synthetic 1m")
 
 

@@ -114,6 +114,15 @@ def _convert_options(types: dict[str, object]) -> pa_csv.ConvertOptions:
     return pa_csv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=True)
 
 
+def to_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table as a DataFrame, the table's memory handed back as it goes: converting column by column
+    and returning what Arrow's allocator kept (about 50 MB for a year of 1-minute candles) to the system."""
+    frame: pd.DataFrame = table.to_pandas(split_blocks=True, self_destruct=True)
+    del table
+    pa.default_memory_pool().release_unused()
+    return frame
+
+
 def read_table(path: Path) -> pd.DataFrame:
     """The file's raw table, columns as written; corrupt or unreadable files raise DataError."""
     fmt = file_format(path)
@@ -121,9 +130,7 @@ def read_table(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: no such file")
     try:
         if fmt is FileFormat.PARQUET:
-            table = pq.read_table(path)
-            frame: pd.DataFrame = table.to_pandas()
-            return frame
+            return to_frame(pq.read_table(path))
         header = _csv_header(path, fmt)
         if not header:
             raise DataError(f"{path}: the file is empty; expected a CSV header line")
@@ -138,8 +145,7 @@ def read_table(path: Path) -> pd.DataFrame:
             # Some value does not parse as a number: read as text, so validation can name it.
             text_types = {c: pa.string() for c in header}
             table = pa_csv.read_csv(path, convert_options=_convert_options(text_types))
-        result: pd.DataFrame = table.to_pandas()
-        return result
+        return to_frame(table)
     except DataError:
         raise
     except _READ_ERRORS as exc:
