@@ -11,19 +11,9 @@ from perpbot.data.feeds import BybitCandleFeed, FeedSettings
 from perpbot.venues.bybit.testserver import BybitTestServer
 from tests.conftest import SetClock
 from tests.data.feeds.support import HOUR
+from tests.venues.bybit.conftest import START_MS, clock, server  # the same server on the same settable clock
 
-START_MS = 1_704_067_200_000
-
-
-@pytest.fixture
-def clock() -> SetClock:
-    return SetClock(START_MS)
-
-
-@pytest.fixture
-def server(clock: SetClock) -> Iterator[BybitTestServer]:
-    with BybitTestServer(clock=clock) as running:
-        yield running
+__all__ = ["START_MS", "clock", "server"]
 
 
 def loopback_settings(server: BybitTestServer, **overrides: Any) -> FeedSettings:

@@ -26,13 +26,18 @@ def as_float(value: object) -> float | None:
     return None if math.isnan(number) else number
 
 
+def _special(number: float | None) -> str:
+    """What every formatter prints for an undefined or infinite figure."""
+    if number is None:
+        return NOT_AVAILABLE
+    return "inf" if number > 0 else "-inf"
+
+
 def money(value: object, places: int = 2) -> str:
     """12345.678 -> "12,345.68"; undefined -> "n/a"."""
     number = as_float(value)
-    if number is None:
-        return NOT_AVAILABLE
-    if math.isinf(number):
-        return "inf" if number > 0 else "-inf"
+    if number is None or math.isinf(number):
+        return _special(number)
     return f"{number:,.{places}f}"
 
 
@@ -44,19 +49,15 @@ def exact_money(value: Decimal) -> str:
 def percent(value: object, places: int = 2) -> str:
     """A fraction as percent: 0.1234 -> "12.34 %"; undefined -> "n/a"."""
     number = as_float(value)
-    if number is None:
-        return NOT_AVAILABLE
-    if math.isinf(number):
-        return "inf" if number > 0 else "-inf"
+    if number is None or math.isinf(number):
+        return _special(number)
     return f"{number * 100:,.{places}f} %"
 
 
 def number(value: object, places: int = 2) -> str:
     number_ = as_float(value)
-    if number_ is None:
-        return NOT_AVAILABLE
-    if math.isinf(number_):
-        return "inf" if number_ > 0 else "-inf"
+    if number_ is None or math.isinf(number_):
+        return _special(number_)
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,d}"
     return f"{number_:,.{places}f}"
