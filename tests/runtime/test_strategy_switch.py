@@ -23,10 +23,10 @@ from tests.runtime.support import example_on_sample
 
 
 class FlowLog:
-    """Writes down, in order, what the runtime does around a switch, and what the store says at each step."""
+    """Writes down, in order, what the runtime does around a switch, and which session is current at each step."""
 
-    def __init__(self, repository: SessionRepository, recorder: SessionRecorder) -> None:
-        self.repository, self.recorder = repository, recorder
+    def __init__(self, recorder: SessionRecorder) -> None:
+        self.recorder = recorder
         self.events: list[tuple[str, Any]] = []
 
     def on_switch(self, switch: StrategySwitch, runtime: PaperRuntime) -> None:
@@ -51,7 +51,7 @@ def _run(config: Any, url: str) -> tuple[PaperRuntime, SessionRecorder, FlowLog]
     repository = SessionRepository(open_database(url))
     recorder = SessionRecorder(SessionManager(repository), config, data_label="", flush_every=5)
     runtime, _ = build_replay(config, ReplayPlan(), recorder=recorder)
-    log = FlowLog(repository, recorder)
+    log = FlowLog(recorder)
     runtime.switch_listeners.append(log.on_switch)  # after the recorder's: the new session exists
     runtime.observers.append(log)
     runtime.run()

@@ -154,6 +154,12 @@ class PaperEngine:
         self.signals.refresh()
         return {s: self.signals.regime(s) for s in self.symbols}
 
+    def marks_now(self) -> SegmentMarks:
+        """How many of each record the node holds now (and equity points the engine has)."""
+        node = self.node
+        return SegmentMarks(trades=len(node.trades), orders=len(node.orders), fills=len(node.fills),
+                            funding=len(node.funding), decisions=len(node.decisions), equity=len(self.equity_curve))
+
     @property
     def segment_start(self) -> SegmentMarks:
         """Where the records of the current session begin: at the last switch, else at the start."""
@@ -168,12 +174,8 @@ class PaperEngine:
         self._sets, self._regimes = sets, regimes
         if previous is None or previous == sets:
             return None
-        node = self.node
-        marks = SegmentMarks(trades=len(node.trades), orders=sum(1 for _ in node.orders.orders()),
-                             fills=len(node.fills), funding=len(node.funding), decisions=len(node.decisions),
-                             equity=len(self.equity_curve))
         switch = StrategySwitch(close_ts, previous_regimes, regimes, previous, sets,
-                                {s: self.risk.limits_for(regimes[s]) for s in self.symbols}, marks)
+                                {s: self.risk.limits_for(regimes[s]) for s in self.symbols}, self.marks_now())
         self.switches.append(switch)
         return switch
 

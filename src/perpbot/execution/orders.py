@@ -70,6 +70,9 @@ class OrderManager:
     def orders(self) -> Iterator[Order]:
         return iter(self._orders.values())
 
+    def __len__(self) -> int:
+        return len(self._orders)
+
     def mark_exec_seen(self, exec_id: str) -> bool:
         """Remember an execution the venue made on its own (a liquidation); False if already seen."""
         if exec_id in self._seen_exec_ids:

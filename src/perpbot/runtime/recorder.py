@@ -210,8 +210,7 @@ class SessionRecorder:
         """The tables, metrics, breakdowns and summary of the records between two marks (`end` None: now).
         A session that ends at a switch shares the switch close's equity point with the next one."""
         node = engine.node
-        end_marks = end or SegmentMarks(len(node.trades), sum(1 for _ in node.orders.orders()), len(node.fills),
-                                        len(node.funding), len(node.decisions), len(engine.equity_curve))
+        end_marks = end or engine.marks_now()
         curve = engine.equity_curve[start.equity:end_marks.equity + 1 if end is not None else None]
         trades = node.trades[start.trades:end_marks.trades]
         orders = list(node.orders.orders())[start.orders:end_marks.orders]
