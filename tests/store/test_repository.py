@@ -102,11 +102,14 @@ def test_not_a_url_is_refused() -> None:
 def _old_session(db: Database, frames: SessionFrames) -> int:
     """A completed session written as revisions 0001 to 0004 keep one: every table of the frames as it is,
     an order's state changes one `order_events` row each."""
-    session_id = SessionRepository(db).create(
-        kind="backtest", name="old", strategy_name="s", symbol="BTCUSDT", timeframe="15m", leverage="5",
-        configuration={}, market_context={}, code_version="t", fingerprint="f", data_label="real",
-        starting_balance=Decimal(10_000), created_at=1)
     with db.engine.begin() as conn:
+        sessions = sa.Table("sessions", sa.MetaData(), autoload_with=conn)
+        values = {"kind": "backtest", "name": "old", "strategy_name": "s", "symbol": "BTCUSDT", "timeframe": "15m",
+                  "leverage": "5", "status": "running", "end_reason": "", "created_at": 1, "code_version": "t",
+                  "fingerprint": "f", "configuration": "{}", "market_context": "{}", "data_label": "real",
+                  "starting_balance": "10000", "metrics": "{}", "breakdowns": "{}", "summary": "{}"}
+        session_id = int(conn.execute(sessions.insert().values(
+            **{k: v for k, v in values.items() if k in sessions.c})).inserted_primary_key[0])
         for name, frame in frames.tables().items():
             table = sa.Table(name, sa.MetaData(), autoload_with=conn)
             rows = [dict(zip(("session_id", *frame.columns), (session_id, *row), strict=True))

@@ -92,19 +92,15 @@ def _new_session(*, kind: str, name: str, strategy_name: str, symbol: str, timef
                  configuration: dict[str, Any], market_context: dict[str, Any], code_version: str, fingerprint: str,
                  data_label: str, starting_balance: Decimal, created_at: int, data_start: int | None = None,
                  data_end: int | None = None, parent_id: int | None = None) -> dict[str, Any]:
-    """A session row's values at its creation (status running). `parent_id` only when set, so a database
-    still at an older revision (the upgrade tests write one) takes the row."""
-    values = {
+    """A session row's values at its creation (status running)."""
+    return {
         "kind": kind, "name": name, "strategy_name": strategy_name, "symbol": symbol, "timeframe": timeframe,
         "leverage": leverage, "status": "running", "end_reason": "", "created_at": created_at,
         "code_version": code_version, "fingerprint": fingerprint, "configuration": canonical(configuration),
         "market_context": canonical(market_context), "data_label": data_label, "data_start": data_start,
         "data_end": data_end, "starting_balance": str(starting_balance), "metrics": "{}", "breakdowns": "{}",
-        "summary": "{}",
+        "summary": "{}", "parent_id": parent_id,
     }
-    if parent_id is not None:
-        values["parent_id"] = parent_id
-    return values
 
 
 def canonical(value: object) -> str:
