@@ -260,3 +260,31 @@ def test_rows_for_a_session_that_is_not_there_are_refused_whole(db_url: str) -> 
                 conn.execute(sa.text("INSERT INTO alerts (session_id, ts, key, severity, message) "
                                      "VALUES (404, 1, 'k', 'info', 'm')"))
     repo.db.dispose()
+
+
+def test_a_new_sqlite_file_gets_large_pages_and_an_old_one_keeps_its_own(tmp_path: Any) -> None:
+    import sqlite3
+
+    from perpbot.store.database import SQLITE_PAGE_SIZE
+
+    new = open_database(f"sqlite:///{tmp_path / 'new.db'}")
+    with new.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar_one() == SQLITE_PAGE_SIZE
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+    new.dispose()
+    old_path = tmp_path / "old.db"  # made by an earlier perpbot: 4 KiB pages, already in WAL mode
+    raw = sqlite3.connect(old_path)
+    raw.execute("PRAGMA page_size=4096")
+    raw.execute("PRAGMA journal_mode=WAL")
+    raw.execute("CREATE TABLE kept (x INTEGER)")
+    raw.execute("INSERT INTO kept VALUES (7)")
+    raw.commit()
+    raw.close()
+    old = open_database(f"sqlite:///{old_path}")
+    manager = SessionManager(SessionRepository(old), clock=SetClock())
+    session_id = manager.save_backtest(_result())
+    with old.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar_one() == 4096
+        assert conn.exec_driver_sql("SELECT x FROM kept").scalar_one() == 7
+    assert manager.repository.get(session_id).status == "completed"
+    old.dispose()
