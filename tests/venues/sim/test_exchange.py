@@ -173,3 +173,24 @@ def test_leverage_bounds() -> None:
     v = venue()
     with pytest.raises(ValueError, match="leverage must be in"):
         v.set_leverage(BTC, D(500), 0)
+
+
+def test_activation_levels_follow_every_change_to_the_book() -> None:
+    inf = float("inf")
+    v = venue()
+    assert v.activation_levels(BTC) == (inf, inf, -inf, -inf)
+    v.mark(BTC, 50000.0)
+    v.submit(market("a1", Side.BUY, "0.1", stop_loss=D(49000)), 0)
+    v.open_bar(BTC, 1, 50000.0)  # the fill places the stop and sets a liquidation price below it
+    first = v.activation_levels(BTC)
+    assert first[0] == inf and first[2] == 49000.0
+    assert v.activation_levels(BTC) is first  # asked again with nothing changed: the same answer
+    v.amend("a1s", BTC, 2, trigger_price=D(49500))
+    assert v.activation_levels(BTC)[2] == 49500.0
+    v.submit(OrderRequest("l1", BTC, Side.SELL, OrderType.LIMIT, D("0.1"), price=D(51000), reduce_only=True), 3)
+    assert 51000.0 in v.activation_levels(BTC)[:2]  # high >= or > the limit, by the fill model
+    v.cancel("l1", BTC, 4)
+    assert v.activation_levels(BTC)[:2] == (inf, inf)
+    v.submit(market("x1", Side.SELL, "0.1"), 5)
+    v.open_bar(BTC, 6, 50000.0)  # flat again: the stop is cleared with the position
+    assert v.activation_levels(BTC) == (inf, inf, -inf, -inf)

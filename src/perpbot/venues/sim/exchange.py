@@ -104,6 +104,9 @@ class SimVenue:
         self._maker = config.maker_fee
         self._slip = config.slippage_bps * _BPS
         self._through = config.limit_fill == "through"
+        # activation_levels per symbol, dropped by every call that can change that symbol's book or position
+        # (the backtest asks for every symbol's levels after every event, and few events touch a symbol)
+        self._levels: dict[str, tuple[float, float, float, float]] = {}
 
     # ----------------------------------------------------------------- the Venue protocol
     def instrument(self, symbol: str) -> Instrument:
@@ -111,6 +114,7 @@ class SimVenue:
 
     def set_leverage(self, symbol: str, leverage: Decimal, ts: int) -> None:
         book = self._book(symbol)
+        self._levels.pop(symbol, None)
         if not ONE <= leverage <= book.instrument.max_leverage:
             raise ValueError(f"{symbol}: leverage must be in [1, {book.instrument.max_leverage}], was {leverage}")
         if self._positions.get(symbol).qty:
@@ -119,6 +123,7 @@ class SimVenue:
 
     def submit(self, request: OrderRequest, ts: int) -> None:
         book = self._book(request.symbol)
+        self._levels.pop(request.symbol, None)
         reason = self._admission_error(book, request)
         if reason is not None:
             self.stats.rejected_orders += 1
@@ -140,6 +145,7 @@ class SimVenue:
 
     def cancel(self, client_id: str, symbol: str, ts: int) -> None:
         book = self._book(symbol)
+        self._levels.pop(symbol, None)
         for queue in (book.market, book.limits, book.conditionals):
             for live in queue:
                 if live.request.client_id == client_id:
@@ -151,6 +157,7 @@ class SimVenue:
     def amend(self, client_id: str, symbol: str, ts: int, *, qty: Decimal | None = None,
               price: Decimal | None = None, trigger_price: Decimal | None = None) -> None:
         book = self._book(symbol)
+        self._levels.pop(symbol, None)
         for live in (*book.limits, *book.conditionals):
             if live.request.client_id == client_id:
                 if qty is not None and qty <= live.filled:
@@ -199,8 +206,12 @@ class SimVenue:
     def activation_levels(self, symbol: str) -> tuple[float, float, float, float]:
         """Price levels at which `intrabar` would act: (high >= a, high > b, low <= c, low < d).
 
-        Unused levels are +/-inf. The backtest searches candles for the first bar crossing one.
+        Unused levels are +/-inf. The backtest searches candles for the first bar crossing one. The same
+        tuple comes back until a call changes the symbol's orders or position.
         """
+        cached = self._levels.get(symbol)
+        if cached is not None:
+            return cached
         book = self._book(symbol)
         rise_ge = rise_gt = float("inf")
         fall_le = fall_lt = float("-inf")
@@ -227,7 +238,8 @@ class SimVenue:
                 fall_le = max(fall_le, level)
             else:
                 rise_ge = min(rise_ge, level)
-        return rise_ge, rise_gt, fall_le, fall_lt
+        levels = self._levels[symbol] = (rise_ge, rise_gt, fall_le, fall_lt)
+        return levels
 
     # ----------------------------------------------------------------- driving the simulation
     def mark(self, symbol: str, price: float) -> None:
@@ -236,6 +248,7 @@ class SimVenue:
 
     def settle_funding(self, symbol: str, ts: int, rate: Decimal, mark_price: float) -> None:
         """Pay or receive funding on an open position: positive rate, longs pay shorts."""
+        self._levels.pop(symbol, None)
         qty = self._positions.get(symbol).qty
         if not qty or not self.config.funding:
             return
@@ -248,6 +261,7 @@ class SimVenue:
     def open_bar(self, symbol: str, ts: int, open_price: float) -> None:
         """Fill the market orders decided before this bar at its open, with slippage."""
         book = self._book(symbol)
+        self._levels.pop(symbol, None)
         # Candle prices sit on the tick for real Bybit data; rounding keeps generated data honest too.
         book.last_price = price = book.instrument.round_price(to_decimal(open_price))
         while book.market:
@@ -259,6 +273,7 @@ class SimVenue:
     def intrabar(self, symbol: str, ts: int, open_price: float, high: float, low: float, close: float) -> None:
         """Walk the bar: open, then the adverse extreme first (when a position is open), then the other."""
         book = self._book(symbol)
+        self._levels.pop(symbol, None)
         qty = self._positions.get(symbol).qty
         if not (book.limits or book.conditionals or qty):
             book.last_price = to_decimal(close)
