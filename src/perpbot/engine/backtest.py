@@ -93,6 +93,11 @@ class BacktestLoop:
         # balance and, per open position, (symbol index, qty, signed cost) as floats.
         self._balance_now = float(starting_balance)
         self._open_now: list[tuple[int, float, float]] = []
+        # Each symbol's Position (the book keeps one object per symbol) and, for `_snapshot`, its last
+        # (qty, cost) Decimals with their floats.
+        self._positions = [self.node.positions.get(s.symbol) for s in self._syms]
+        self._seen: list[tuple[Decimal | None, Decimal | None, float, float]] = [(None, None, 0.0, 0.0)] * len(
+            self._syms)
 
     # ------------------------------------------------------------------ schedule
     def _decision_bars(self, last: int) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -314,10 +319,20 @@ class BacktestLoop:
     def _snapshot(self, k: int) -> None:
         track = self._track
         qty, cost = [], []
-        for sym in self._syms:
-            pos = self.node.positions.get(sym.symbol)
-            qty.append(float(pos.qty))
-            cost.append(float(pos.cost) if pos.qty >= 0 else -float(pos.cost))
+        seen = self._seen
+        for i, pos in enumerate(self._positions):
+            exact = (pos.qty, pos.cost)
+            known = seen[i]
+            # a position's Decimals are replaced, never changed, when a fill moves it: the same objects mean
+            # the same floats (most snapshots follow an event on one symbol of many)
+            if known[0] is exact[0] and known[1] is exact[1]:
+                q, c = known[2], known[3]
+            else:
+                q = float(exact[0])
+                c = float(exact[1]) if exact[0] >= 0 else -float(exact[1])
+                seen[i] = (exact[0], exact[1], q, c)
+            qty.append(q)
+            cost.append(c)
         balance = float(self.node.ledger.balance)
         self._balance_now = balance
         self._open_now = [(i, q, c) for i, (q, c) in enumerate(zip(qty, cost, strict=True)) if q != 0]
