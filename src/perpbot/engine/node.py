@@ -71,9 +71,14 @@ class PositionSnapshot:
 
     symbol: str
     qty: Decimal
-    entry_price: Decimal
+    cost: Decimal  # |qty| x entry price of the open part, as the position keeps it
     leverage: Decimal
     liquidation_price: Decimal | None
+
+    @property
+    def entry_price(self) -> Decimal:
+        """Worked out only when read: a decision reads it for its own symbol, not for every position."""
+        return self.cost / abs(self.qty) if self.qty else Decimal(0)
 
 
 class _PortfolioAdapter:
@@ -93,7 +98,7 @@ class _PortfolioAdapter:
     def positions(self) -> Mapping[str, PositionSnapshot]:
         node = self._node
         return {
-            p.symbol: PositionSnapshot(p.symbol, p.qty, p.entry_price, node.leverage[p.symbol], None)
+            p.symbol: PositionSnapshot(p.symbol, p.qty, p.cost, node.leverage[p.symbol], None)
             for p in node.positions.open_positions()
         }
 
