@@ -38,10 +38,9 @@ def _promote_survivors() -> None:
     full collection. While a runtime has frozen its state (`freeze_long_lived`) an unfreeze would release
     that too, so the survivors join the frozen set instead, until its `thaw()`.
     """
-    if gc.get_freeze_count():
-        gc.freeze()
-    else:
-        gc.freeze()
+    runtime_frozen = gc.get_freeze_count() > 0
+    gc.freeze()
+    if not runtime_frozen:
         gc.unfreeze()
 
 

@@ -18,7 +18,7 @@ from perpbot.engine.decisions import Action, Decision
 from perpbot.execution.entry import ExecutionConfig, entry_limit_price
 from perpbot.execution.ledger import Ledger
 from perpbot.execution.orders import OrderJournal, OrderManager
-from perpbot.execution.positions import Position, PositionBook
+from perpbot.execution.positions import Position, PositionBook, entry_price_of
 from perpbot.model import (
     Direction,
     ExitReason,
@@ -78,7 +78,7 @@ class PositionSnapshot:
     @property
     def entry_price(self) -> Decimal:
         """Worked out only when read: a decision reads it for its own symbol, not for every position."""
-        return self.cost / abs(self.qty) if self.qty else Decimal(0)
+        return entry_price_of(self.qty, self.cost)
 
 
 class _PortfolioAdapter:

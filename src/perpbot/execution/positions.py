@@ -17,6 +17,11 @@ ZERO = Decimal(0)
 ALLOCATION_QUANTUM = Decimal("1e-10")
 
 
+def entry_price_of(qty: Decimal, cost: Decimal) -> Decimal:
+    """The average entry price of a position holding signed `qty` at cost basis `cost` (0 when flat)."""
+    return cost / abs(qty) if qty else ZERO
+
+
 @dataclass(slots=True)
 class Position:
     """One symbol's open exposure. `qty` is signed: positive long, negative short, zero flat."""
@@ -42,7 +47,7 @@ class Position:
 
     @property
     def entry_price(self) -> Decimal:
-        return self.cost / abs(self.qty) if self.qty else ZERO
+        return entry_price_of(self.qty, self.cost)
 
     def unrealised_pnl(self, mark: Decimal) -> Decimal:
         if not self.qty:

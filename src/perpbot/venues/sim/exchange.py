@@ -105,6 +105,7 @@ class SimVenue:
         self._slip = config.slippage_bps * _BPS
         self._through = config.limit_fill == "through"
         # activation_levels per symbol, dropped by every call that can change that symbol's book or position
+        # (`_changing`)
         # (the backtest asks for every symbol's levels after every event, and few events touch a symbol)
         self._levels: dict[str, tuple[float, float, float, float]] = {}
 
@@ -113,8 +114,7 @@ class SimVenue:
         return self._book(symbol).instrument
 
     def set_leverage(self, symbol: str, leverage: Decimal, ts: int) -> None:
-        book = self._book(symbol)
-        self._levels.pop(symbol, None)
+        book = self._changing(symbol)
         if not ONE <= leverage <= book.instrument.max_leverage:
             raise ValueError(f"{symbol}: leverage must be in [1, {book.instrument.max_leverage}], was {leverage}")
         if self._positions.get(symbol).qty:
@@ -122,8 +122,7 @@ class SimVenue:
         book.leverage = leverage
 
     def submit(self, request: OrderRequest, ts: int) -> None:
-        book = self._book(request.symbol)
-        self._levels.pop(request.symbol, None)
+        book = self._changing(request.symbol)
         reason = self._admission_error(book, request)
         if reason is not None:
             self.stats.rejected_orders += 1
@@ -144,8 +143,7 @@ class SimVenue:
         self._events.append(OrderAccepted(ts, request.client_id, live.venue_id, status))
 
     def cancel(self, client_id: str, symbol: str, ts: int) -> None:
-        book = self._book(symbol)
-        self._levels.pop(symbol, None)
+        book = self._changing(symbol)
         for queue in (book.market, book.limits, book.conditionals):
             for live in queue:
                 if live.request.client_id == client_id:
@@ -156,8 +154,7 @@ class SimVenue:
 
     def amend(self, client_id: str, symbol: str, ts: int, *, qty: Decimal | None = None,
               price: Decimal | None = None, trigger_price: Decimal | None = None) -> None:
-        book = self._book(symbol)
-        self._levels.pop(symbol, None)
+        book = self._changing(symbol)
         for live in (*book.limits, *book.conditionals):
             if live.request.client_id == client_id:
                 if qty is not None and qty <= live.filled:
@@ -248,7 +245,7 @@ class SimVenue:
 
     def settle_funding(self, symbol: str, ts: int, rate: Decimal, mark_price: float) -> None:
         """Pay or receive funding on an open position: positive rate, longs pay shorts."""
-        self._levels.pop(symbol, None)
+        self._changing(symbol)
         qty = self._positions.get(symbol).qty
         if not qty or not self.config.funding:
             return
@@ -260,8 +257,7 @@ class SimVenue:
 
     def open_bar(self, symbol: str, ts: int, open_price: float) -> None:
         """Fill the market orders decided before this bar at its open, with slippage."""
-        book = self._book(symbol)
-        self._levels.pop(symbol, None)
+        book = self._changing(symbol)
         # Candle prices sit on the tick for real Bybit data; rounding keeps generated data honest too.
         book.last_price = price = book.instrument.round_price(to_decimal(open_price))
         while book.market:
@@ -272,8 +268,7 @@ class SimVenue:
 
     def intrabar(self, symbol: str, ts: int, open_price: float, high: float, low: float, close: float) -> None:
         """Walk the bar: open, then the adverse extreme first (when a position is open), then the other."""
-        book = self._book(symbol)
-        self._levels.pop(symbol, None)
+        book = self._changing(symbol)
         qty = self._positions.get(symbol).qty
         if not (book.limits or book.conditionals or qty):
             book.last_price = to_decimal(close)
@@ -297,6 +292,13 @@ class SimVenue:
             return self._books[symbol]
         except KeyError:
             raise ValueError(f"symbol {symbol!r} is not traded here; known: {', '.join(self._books)}") from None
+
+    def _changing(self, symbol: str) -> _Book:
+        """The book of a symbol a call is about to change: its cached activation levels are dropped first.
+        Every public call that can move a symbol's orders or position takes its book through here."""
+        book = self._book(symbol)
+        self._levels.pop(symbol, None)
+        return book
 
     def _next_venue_id(self) -> str:
         self._venue_seq += 1
