@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
@@ -11,6 +11,7 @@ import numpy as np
 
 from perpbot.model import Direction, Instrument, Intent
 from perpbot.model.instrument import REFERENCE_INSTRUMENTS
+from perpbot.risk.correlation import stack_equal
 
 D = Decimal
 BTC = REFERENCE_INSTRUMENTS["BTCUSDT"]
@@ -61,6 +62,9 @@ class Book:
     def returns(self, symbol: str, lookback: int) -> np.ndarray:
         data = self.series.get(symbol, np.zeros(0))
         return data[-lookback:]
+
+    def returns_block(self, symbols: Sequence[str], lookback: int) -> np.ndarray | None:
+        return stack_equal([self.returns(s, lookback) for s in symbols])
 
     def leverage(self, symbol: str) -> Decimal:
         return self.leverage_by_symbol.get(symbol, self.default_leverage)

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from perpbot.risk.correlation import check_pair, pearson, pearson_many
+from perpbot.risk.correlation import check_pair, pearson, pearson_many, pearson_rows, stack_equal
 
 RNG = np.random.default_rng(11)
 BASE = RNG.normal(0, 0.01, 200)
@@ -129,3 +129,27 @@ def test_pearson_many_is_pearson_pair_by_pair_bit_for_bit(n: int, m: int, seed: 
         elif twist == "constant":
             others[0][:] = 0.001
     assert pearson_many(a, others, 20) == [pearson(a, b, 20) for b in others]
+
+
+@settings(max_examples=100, deadline=None)
+@given(n=st.integers(0, 160), width=st.integers(0, 400), seed=st.integers(0, 2**32 - 1),
+       picks=st.lists(st.integers(0, 7), min_size=1, max_size=8), nan=st.booleans())
+def test_pearson_rows_of_a_market_block_is_pearson_pair_by_pair(n: int, width: int, seed: int, picks: list[int],
+                                                                   nan: bool) -> None:
+    # the backtest's market hands the gate rows cut from one returns matrix (a fancy-indexed copy)
+    rng = np.random.default_rng(seed)
+    matrix = rng.normal(0, 0.01, (8, n + width))
+    if nan and n > 3:
+        matrix[picks[-1], width + n // 2] = np.nan
+    block = matrix[picks, width:width + n]
+    expected = [pearson(block[0], block[i], 20) for i in range(1, len(picks))]
+    assert pearson_rows(block, 20) == expected
+    assert pearson_many(block[0], list(block[1:]), 20) == expected
+
+
+def test_stack_equal_only_stacks_equally_long_series() -> None:
+    stacked = stack_equal([BASE[:5], NOISE[:5]])
+    assert stacked is not None
+    assert stacked.shape == (2, 5)
+    assert stack_equal([BASE[:5], NOISE[:4]]) is None
+    assert stack_equal([]) is None

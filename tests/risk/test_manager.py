@@ -230,6 +230,28 @@ def test_correlation_with_too_little_history_passes_with_a_note() -> None:
     assert "not measured (15 aligned returns, need 20" in detail(decision, "correlation")
 
 
+def test_correlation_measures_every_open_position_whether_or_not_histories_are_equally_long() -> None:
+    # equally long series are measured as one block; one shorter series sends the gate pair by pair: the
+    # verdict and its note are the same either way, and each pair is cut to its shorter series
+    doge = BASE[-60:] * 0.5 + NOISE[-60:] * 0.5
+    equal = Book(series={"BTCUSDT": BASE, "ETHUSDT": NOISE, "DOGEUSDT": 0.5 * BASE + 0.5 * NOISE})
+    unequal = Book(series={"BTCUSDT": BASE, "ETHUSDT": NOISE, "DOGEUSDT": doge})
+    notes = []
+    for book in (equal, unequal):
+        book.hold("ETHUSDT", "1", "3000").hold("DOGEUSDT", "-100", "0.1")
+        decision = RiskManager().assess(intent(), book, T0)
+        assert decision.approved
+        notes.append(detail(decision, "correlation"))
+    def note(other: str, a: np.ndarray, b: np.ndarray) -> str:
+        return f"BTCUSDT vs {other}: correlation {np.corrcoef(a, b)[0, 1]:.3f} over {len(a)} returns"
+
+    eth = note("ETHUSDT", BASE[-100:], NOISE[-100:])
+    assert notes[0] == f"{eth}; {note('DOGEUSDT', BASE[-100:], (0.5 * BASE + 0.5 * NOISE)[-100:])}"
+    assert notes[1] == f"{eth}; {note('DOGEUSDT', BASE[-60:], doge)}"
+    assert equal.returns_block(["BTCUSDT", "ETHUSDT"], 100) is not None
+    assert unequal.returns_block(["BTCUSDT", "DOGEUSDT"], 100) is None
+
+
 def test_correlation_ignores_the_symbols_own_position() -> None:
     book = Book(series={"BTCUSDT": BASE}).hold("BTCUSDT", "-0.1", "50000")
     decision = RiskManager().assess(intent(), book, T0)

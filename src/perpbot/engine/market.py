@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+
+from perpbot.risk.correlation import stack_equal
 
 
 class ArrayMarket:
     """Prices and returns for the backtest, read at the current bar's close (never beyond it)."""
 
-    __slots__ = ("_close", "_returns", "index")
+    __slots__ = ("_close", "_matrix", "_returns", "_rows", "index")
 
     def __init__(self, closes: dict[str, np.ndarray]) -> None:
         self._close = closes
-        # Close-to-close returns computed once: the correlation gate reads a window of them on every
-        # decision, for every open position, so slicing a view beats dividing the window each time.
-        self._returns = {symbol: c[1:] / c[:-1] - 1.0 for symbol, c in closes.items()}
+        # Close-to-close returns computed once, as the rows of one matrix when the symbols share a grid (a
+        # backtest's always do): the correlation gate reads a window of every open position's returns on
+        # every decision, and one fancy index of the matrix gives it all of them as one block.
+        lengths = {len(c) for c in closes.values()}
+        self._rows = {symbol: row for row, symbol in enumerate(closes)}
+        self._matrix: np.ndarray | None = None
+        if len(lengths) == 1 and lengths != {0}:
+            self._matrix = np.empty((len(closes), lengths.pop() - 1))
+            for row, c in enumerate(closes.values()):
+                np.divide(c[1:], c[:-1], out=self._matrix[row])
+            self._matrix -= 1.0
+            self._returns = {symbol: self._matrix[row] for symbol, row in self._rows.items()}
+        else:
+            self._returns = {symbol: c[1:] / c[:-1] - 1.0 for symbol, c in closes.items()}
         self.index = 0
 
     def price(self, symbol: str) -> float:
@@ -24,3 +39,11 @@ class ArrayMarket:
         """The last `lookback` returns ending at the current close (fewer near the start)."""
         returns: np.ndarray = self._returns[symbol][max(0, self.index - lookback): self.index]
         return returns
+
+    def returns_block(self, symbols: Sequence[str], lookback: int) -> np.ndarray | None:
+        """`returns` of each symbol as the rows of one 2-D block (they are equally long on one grid)."""
+        if self._matrix is None:
+            return stack_equal([self.returns(s, lookback) for s in symbols])
+        rows = [self._rows[s] for s in symbols]
+        block: np.ndarray = self._matrix[rows, max(0, self.index - lookback): self.index]
+        return block

@@ -7,7 +7,7 @@ intents, prices and venue events, in time order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -64,6 +64,8 @@ class MarketView(Protocol):
 
     def returns(self, symbol: str, lookback: int) -> np.ndarray: ...
 
+    def returns_block(self, symbols: Sequence[str], lookback: int) -> np.ndarray | None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class PositionSnapshot:
@@ -107,6 +109,9 @@ class _PortfolioAdapter:
 
     def returns(self, symbol: str, lookback: int) -> np.ndarray:
         return self._node.market.returns(symbol, lookback)
+
+    def returns_block(self, symbols: Sequence[str], lookback: int) -> np.ndarray | None:
+        return self._node.market.returns_block(symbols, lookback)
 
     def leverage(self, symbol: str) -> Decimal:
         return self._node.leverage[symbol]

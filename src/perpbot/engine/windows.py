@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
 from perpbot.model.candle import Candle
+from perpbot.risk.correlation import stack_equal
 from perpbot.strategies.base import CandleArrays
 
 __all__ = ["COLUMNS", "Candle", "CandleWindow", "WindowMarket"]
@@ -98,3 +101,7 @@ class WindowMarket:
             return np.empty(0)
         returns: np.ndarray = closes[1:] / closes[:-1] - 1.0
         return returns
+
+    def returns_block(self, symbols: Sequence[str], lookback: int) -> np.ndarray | None:
+        """`returns` of each symbol as the rows of one 2-D block, or None when they are not equally long."""
+        return stack_equal([self.returns(s, lookback) for s in symbols])

@@ -49,22 +49,41 @@ def pearson(a: np.ndarray, b: np.ndarray, min_points: int) -> tuple[float | None
 
 
 def pearson_many(a: np.ndarray, others: Sequence[np.ndarray], min_points: int) -> list[tuple[float | None, int]]:
-    """`[pearson(a, b, min_points) for b in others]`, bit for bit, with the sums of all `others` taken
-    together (three reductions for the lot instead of five per pair): the correlation gate measures every
-    open position on every decision. Series of other lengths, or with a NaN, take the pair-by-pair path."""
+    """`[pearson(a, b, min_points) for b in others]`, bit for bit. Series of one length are measured together
+    (`pearson_rows`); series of other lengths take the pair-by-pair path."""
     n = len(a)
     if len(others) < 2 or n < min_points or any(len(b) != n for b in others):
         return [pearson(a, b, min_points) for b in others]
-    x = np.asarray(a, dtype=np.float64)
-    ys = np.stack([np.asarray(b, dtype=np.float64) for b in others])
-    sxx = float((x * x).sum())
-    syys = (ys * ys).sum(axis=1)  # each row reduced as its own 1-D sum is: the same bits (a test holds it)
-    if not (math.isfinite(sxx) and np.isfinite(syys).all()):
-        return [pearson(a, b, min_points) for b in others]
-    sx = float(x.sum())
-    sys_ = ys.sum(axis=1).tolist()
-    sxys = (ys * x).sum(axis=1).tolist()
-    return [(_from_sums(n, sx, sy, sxx, syy, sxy), n) for sy, syy, sxy in zip(sys_, syys.tolist(), sxys, strict=True)]
+    return pearson_rows(np.stack([np.asarray(a, dtype=np.float64), *(np.asarray(b, dtype=np.float64) for b in others)]),
+                        min_points)
+
+
+def pearson_rows(rows: np.ndarray, min_points: int) -> list[tuple[float | None, int]]:
+    """Row 0 of a 2-D block of equally long series against each later row: `pearson(rows[0], rows[i])`, bit
+    for bit, with the sums of all rows taken together (three reductions for the lot instead of five per
+    pair). The correlation gate measures every open position on every decision, so this is its hot path."""
+    count, n = rows.shape
+    if count < 2:
+        return []
+    if n < min_points:
+        return [(None, n)] * (count - 1)
+    block = np.ascontiguousarray(rows, dtype=np.float64)
+    # Each row reduced as its own 1-D sum is (numpy sums a contiguous row pairwise either way): the same bits.
+    squares = (block * block).sum(axis=1)
+    if not np.isfinite(squares).all():  # a NaN or inf somewhere: the pair-by-pair path drops those pairs
+        return [pearson(block[0], block[i], min_points) for i in range(1, count)]
+    sums = block.sum(axis=1).tolist()
+    cross = (block * block[0]).sum(axis=1).tolist()
+    squares_list = squares.tolist()
+    sx, sxx = sums[0], squares_list[0]
+    return [(_from_sums(n, sx, sums[i], sxx, squares_list[i], cross[i]), n) for i in range(1, count)]
+
+
+def stack_equal(series: Sequence[np.ndarray]) -> np.ndarray | None:
+    """The series as the rows of one 2-D block when they are equally long (what `pearson_rows` takes), else None."""
+    if not series or any(len(s) != len(series[0]) for s in series):
+        return None
+    return np.stack([np.asarray(s, dtype=np.float64) for s in series])
 
 
 def _from_sums(n: int, sx: float, sy: float, sxx: float, syy: float, sxy: float) -> float | None:
@@ -77,6 +96,17 @@ def _from_sums(n: int, sx: float, sy: float, sxx: float, syy: float, sxy: float)
         return None
     value = cov / math.sqrt(var_x * var_y)
     return max(-1.0, min(1.0, value))
+
+
+def measured_note(symbol: str, other: str, corr: float, points: int) -> str:
+    """What a passing pair's check says."""
+    return f"{symbol} vs {other}: correlation {corr:.3f} over {points} returns"
+
+
+def unmeasured_note(symbol: str, other: str, points: int, min_points: int) -> str:
+    """What a pair's check says when the correlation could not be measured (it passes)."""
+    return (f"{symbol} vs {other}: not measured ({points} aligned returns, need {min_points}, "
+            f"or a series is constant); passed")
 
 
 def check_pair(
@@ -98,20 +128,14 @@ def check_pair(
     """
     corr, points = measured if measured is not None else pearson(new_returns, other_returns, min_points)
     if corr is None:
-        return CorrelationResult(
-            other, None, points, True,
-            f"{symbol} vs {other}: not measured ({points} aligned returns, need {min_points}, "
-            f"or a series is constant); passed",
-        )
+        return CorrelationResult(other, None, points, True, unmeasured_note(symbol, other, points, min_points))
     same_side = direction * other_direction > 0
     if same_side and corr > max_correlation:
         why = f"same side as the open {other} position"
     elif not same_side and corr < -max_correlation:
         why = f"opposite side of the open {other} position with negative correlation, i.e. the same exposure"
     else:
-        return CorrelationResult(
-            other, corr, points, True, f"{symbol} vs {other}: correlation {corr:.3f} over {points} returns"
-        )
+        return CorrelationResult(other, corr, points, True, measured_note(symbol, other, corr, points))
     return CorrelationResult(
         other, corr, points, False,
         f"{symbol} is correlated with {other} at {corr:.3f} over {points} returns (limit {max_correlation:g}), "

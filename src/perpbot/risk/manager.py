@@ -35,7 +35,7 @@ from perpbot.model.trading import RiskCheck
 from perpbot.risk._format import decimal_of, fmt
 from perpbot.risk.breakers import BreakerEvent, CircuitBreakers, iso_utc
 from perpbot.risk.config import RiskConfig
-from perpbot.risk.correlation import check_pair, pearson_many
+from perpbot.risk.correlation import check_pair, measured_note, pearson_many, pearson_rows, unmeasured_note
 from perpbot.risk.liquidation import liquidation_price, stop_inside_liquidation
 from perpbot.risk.portfolio import PortfolioView, PositionView
 from perpbot.risk.sizing import (
@@ -51,6 +51,7 @@ from perpbot.risk.sizing import (
 from perpbot.risk.streaks import LossStreak
 
 ZERO = Decimal(0)
+_NO_RETURNS = np.empty(0)  # check_pair is handed the measurement, so it reads no series
 _ONE = Decimal(1)
 _HUNDRED = Decimal(100)
 STATE_VERSION = 1
@@ -286,15 +287,21 @@ class RiskManager:
         if self._max_corr >= 1.0:  # no correlation can exceed 1: skip the measurement, it cannot fail
             checks.append(RiskCheck("correlation", True, "max_correlation is 1: correlation is not limited"))
             return None
-        new_returns: np.ndarray = portfolio.returns(symbol, self._corr_lookback)
-        other_returns = [portfolio.returns(pos.symbol, self._corr_lookback) for pos in others]
-        measured = pearson_many(new_returns, other_returns, self._corr_min_points)
+        lookback, min_points, limit = self._corr_lookback, self._corr_min_points, self._max_corr
+        block = portfolio.returns_block([symbol, *(pos.symbol for pos in others)], lookback)
+        if block is not None:
+            measured = pearson_rows(block, min_points)
+        else:
+            measured = pearson_many(portfolio.returns(symbol, lookback),
+                                    [portfolio.returns(pos.symbol, lookback) for pos in others], min_points)
         notes: list[str] = []
-        for pos, returns, pair in zip(others, other_returns, measured, strict=True):
-            result = check_pair(
-                symbol, direction, new_returns, pos.symbol, 1 if pos.qty > 0 else -1,
-                returns, self._max_corr, self._corr_min_points, pair,
-            )
+        for pos, (corr, points) in zip(others, measured, strict=True):
+            if corr is None or -limit <= corr <= limit:  # passes on either side: say what was measured
+                notes.append(measured_note(symbol, pos.symbol, corr, points) if corr is not None
+                             else unmeasured_note(symbol, pos.symbol, points, min_points))
+                continue
+            result = check_pair(symbol, direction, _NO_RETURNS, pos.symbol, 1 if pos.qty > 0 else -1, _NO_RETURNS,
+                                limit, min_points, (corr, points))
             if not result.passed:
                 return result.detail
             notes.append(result.detail)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Protocol
 
@@ -49,6 +49,11 @@ class PortfolioView(Protocol):
 
     def returns(self, symbol: str, lookback: int) -> np.ndarray:
         """Up to `lookback` recent close-to-close returns on the symbol's execution timeframe, most recent last."""
+        ...
+
+    def returns_block(self, symbols: Sequence[str], lookback: int) -> np.ndarray | None:
+        """`returns` of each symbol as the rows of one 2-D block (`correlation.stack_equal`), or None when
+        they are not equally long: the correlation gate then measures pair by pair."""
         ...
 
     def leverage(self, symbol: str) -> Decimal:
