@@ -96,8 +96,10 @@ def prepare(config: PerpbotConfig, source: MarketDataSource, registry: StrategyR
     classifier = RegimeClassifier(config.regime) if config.regime.enabled else None
     for sym in config.symbols:
         frame = exec_frames[sym.symbol]
-        frame = frame[(frame["ts"] >= first) & (frame["ts"] <= last)].reset_index(drop=True)
         ts = frame["ts"].to_numpy(dtype=np.int64)
+        if ts[0] != first or ts[-1] != last:  # cut to the common range; a frame already on it is used as is
+            frame = frame[(frame["ts"] >= first) & (frame["ts"] <= last)].reset_index(drop=True)
+            ts = frame["ts"].to_numpy(dtype=np.int64)
         if grid_ts is None:
             grid_ts = ts
         elif not np.array_equal(grid_ts, ts):
