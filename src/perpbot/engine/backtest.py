@@ -34,9 +34,8 @@ _SEARCH_AHEAD = 256  # bars an activation search looks past the stretch, for the
 
 @dataclass(slots=True)
 class _Searched:
-    """What an activation search of one symbol found: with `levels`, bars [lo, hi] first reach one at `hit`."""
+    """What an activation search of one symbol found: bars [lo, hi] first reach one of its levels at `hit`."""
 
-    levels: tuple[float, float, float, float]
     lo: int
     hi: int
     hit: int | None
@@ -89,6 +88,16 @@ class BacktestLoop:
         # Per symbol, the last activation search: reused while its levels stand, so a symbol whose orders
         # did not change is not searched again when another symbol's decision ends the stretch.
         self._searched: list[_Searched | None] = [None] * len(self._syms)
+        # Symbols (by index) the venue changed since each of three readers last looked: their activation
+        # levels, pending market orders and positions are the only ones that can differ. Revisiting only
+        # those after an event keeps a run of many symbols linear in the symbols.
+        self._index = {s.symbol: i for i, s in enumerate(self._syms)}
+        everything = range(len(self._syms))
+        self._stale_levels: set[int] = set(everything)
+        self._maybe_pending: set[int] = set(everything)
+        self._moved: set[int] = set(everything)
+        self._acting = [False] * len(self._syms)  # per symbol: would the venue act at some price?
+        self._with_levels: list[int] = []  # those symbols, in symbol order
         # The account as of the last snapshot (positions change only at the events that take one):
         # balance and, per open position, (symbol index, qty, signed cost) as floats.
         self._balance_now = float(starting_balance)
@@ -100,8 +109,9 @@ class BacktestLoop:
             self._syms)
 
     # ------------------------------------------------------------------ schedule
-    def _decision_bars(self, last: int) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Bars at whose close some symbol's intent changes; per symbol a boolean mask of its own."""
+    def _decision_bars(self, last: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """Bars at whose close some symbol's intent changes, and the symbols (by index, in symbol order) whose
+        intent changes at the j-th of them: `symbols[bounds[j]:bounds[j + 1]]`."""
         masks = []
         for sym in self._syms:
             d = sym.direction
@@ -112,8 +122,11 @@ class BacktestLoop:
                 change &= d != 0
             change[last + 1:] = False
             masks.append(change)
-        any_change = np.logical_or.reduce(masks) if masks else np.zeros(0, dtype=bool)
-        return np.flatnonzero(any_change), masks
+        if not masks:
+            return np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64), []
+        bars = np.flatnonzero(np.logical_or.reduce(masks))
+        ordinal, symbol = np.nonzero(np.stack([m[bars] for m in masks], axis=1))  # row-major: symbol order
+        return bars, np.searchsorted(ordinal, np.arange(len(bars) + 1)), symbol.tolist()
 
     def _funding_schedule(self) -> dict[int, list[tuple[int, Decimal]]]:
         schedule: dict[int, list[tuple[int, Decimal]]] = {}
@@ -134,7 +147,7 @@ class BacktestLoop:
             raise ValueError(f"a backtest needs at least 2 bars on the execution grid, got {n}")
         close_ts = ts + self.data.timeframe_ms
         last_decision = n - 2  # an order decided at the last close could never fill
-        decision_bars, masks = self._decision_bars(last_decision)
+        decision_bars, bounds, deciding = self._decision_bars(last_decision)
         funding = self._funding_schedule()
         funding_bars = np.array(sorted(funding), dtype=np.int64)
         day = ts // _DAY_MS
@@ -155,10 +168,14 @@ class BacktestLoop:
                 sym = self._syms[i]
                 self.venue.settle_funding(sym.symbol, int(ts[k]), rate, float(sym.open[k]))
                 opened = True
-            for sym in self._syms:
-                if self.venue.has_pending_market(sym.symbol):
-                    self.venue.open_bar(sym.symbol, int(ts[k]), float(sym.open[k]))
-                    opened = True
+            self._take_changes()
+            if self._maybe_pending:
+                for i in sorted(self._maybe_pending):
+                    sym = self._syms[i]
+                    if self.venue.has_pending_market(sym.symbol):
+                        self.venue.open_bar(sym.symbol, int(ts[k]), float(sym.open[k]))
+                        opened = True
+                self._maybe_pending.clear()  # a market order comes only with a submit, which marks its symbol
             if opened:
                 self.node.process_events()
             # The quiet stretch [k, e]: nothing scheduled before e's close.
@@ -194,11 +211,11 @@ class BacktestLoop:
                     continue
                 e = t
             self.market.index = e
-            if e <= last_decision:
-                for i, sym in enumerate(self._syms):
-                    if masks[i][e]:
-                        self.venue.mark(sym.symbol, float(sym.close[e]))
-                        self.node.on_intent(self._intent(sym, e, int(close_ts[e])))
+            if di < len(decision_bars) and e == decision_bars[di]:
+                for i in deciding[int(bounds[di]):int(bounds[di + 1])]:
+                    sym = self._syms[i]
+                    self.venue.mark(sym.symbol, float(sym.close[e]))
+                    self.node.on_intent(self._intent(sym, e, int(close_ts[e])))
             if e == last_decision and self.close_at_end:
                 for sym in self._syms:
                     self.venue.mark(sym.symbol, float(sym.close[e]))
@@ -216,27 +233,45 @@ class BacktestLoop:
             self.progress(k + 1, len(self.data.ts))
 
     # ------------------------------------------------------------------ searches
+    def _take_changes(self) -> None:
+        changed = self.venue.take_changed()
+        if changed:
+            rows = [self._index[symbol] for symbol in changed]
+            self._stale_levels.update(rows)
+            self._maybe_pending.update(rows)
+            self._moved.update(rows)
+
     def _first_activity(self, k: int, e: int) -> int | None:
         """The first bar in [k, e] whose range reaches a level where the venue would act."""
+        self._take_changes()
+        if self._stale_levels:
+            acting = self._acting
+            changed = False
+            for i in self._stale_levels:
+                self._searched[i] = None
+                now = self.venue.activation_levels(self._syms[i].symbol) != _NO_LEVELS
+                changed = changed or now != acting[i]
+                acting[i] = now
+            self._stale_levels.clear()
+            if changed:
+                self._with_levels = [i for i, on in enumerate(acting) if on]
         first: int | None = None
-        for i, sym in enumerate(self._syms):
-            levels = self.venue.activation_levels(sym.symbol)
-            if levels == _NO_LEVELS:
-                continue
-            hit = self._next_hit(i, sym, levels, k, first if first is not None else e)
+        for i in self._with_levels:
+            hit = self._next_hit(i, k, first if first is not None else e)
             if hit is not None:
                 first = hit
         return first
 
-    def _next_hit(self, i: int, sym: PreparedSymbol, levels: tuple[float, float, float, float], k: int,
-                  limit: int) -> int | None:
-        """The first bar in [k, limit] where `sym`'s range reaches one of `levels`, or None."""
-        known = self._searched[i]
-        if known is not None and known.levels == levels and known.lo <= k:
+    def _next_hit(self, i: int, k: int, limit: int) -> int | None:
+        """The first bar in [k, limit] where symbol `i`'s range reaches one of its activation levels, or None."""
+        known = self._searched[i]  # None when the levels changed since: search again
+        if known is not None and known.lo <= k:
             if known.hit is not None and known.hit >= k:
                 return known.hit if known.hit <= limit else None
             if known.hit is None and known.hi >= limit:
                 return None
+        sym = self._syms[i]
+        levels = self.venue.activation_levels(sym.symbol)
         end = min(len(sym.high) - 1, max(limit, k + _SEARCH_AHEAD))
         rise_ge, rise_gt, fall_le, fall_lt = levels
         high, low = sym.high[k:end + 1], sym.low[k:end + 1]
@@ -251,7 +286,7 @@ class BacktestLoop:
             mask |= low < fall_lt
         at = int(mask.argmax())
         hit = k + at if mask[at] else None
-        self._searched[i] = _Searched(levels, k, end, hit)
+        self._searched[i] = _Searched(k, end, hit)
         return hit if hit is not None and hit <= limit else None
 
     def _equity_curve_slice(self, a: int, b: int) -> np.ndarray:
@@ -317,22 +352,27 @@ class BacktestLoop:
         )
 
     def _snapshot(self, k: int) -> None:
+        """Record the account after an event: the last snapshot, with the positions that moved since updated."""
         track = self._track
-        qty, cost = [], []
+        self._take_changes()
+        qty = list(track.qty[-1]) if track.qty else [0.0] * len(self._syms)
+        cost = list(track.signed_cost[-1]) if track.signed_cost else [0.0] * len(self._syms)
         seen = self._seen
-        for i, pos in enumerate(self._positions):
+        for i in self._moved:
+            pos = self._positions[i]
             exact = (pos.qty, pos.cost)
             known = seen[i]
             # a position's Decimals are replaced, never changed, when a fill moves it: the same objects mean
-            # the same floats (most snapshots follow an event on one symbol of many)
+            # the same floats (a symbol marked as moved may not have moved: funding on a flat symbol, say)
             if known[0] is exact[0] and known[1] is exact[1]:
                 q, c = known[2], known[3]
             else:
                 q = float(exact[0])
                 c = float(exact[1]) if exact[0] >= 0 else -float(exact[1])
                 seen[i] = (exact[0], exact[1], q, c)
-            qty.append(q)
-            cost.append(c)
+            qty[i] = q
+            cost[i] = c
+        self._moved.clear()
         balance = float(self.node.ledger.balance)
         self._balance_now = balance
         self._open_now = [(i, q, c) for i, (q, c) in enumerate(zip(qty, cost, strict=True)) if q != 0]

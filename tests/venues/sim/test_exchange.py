@@ -169,6 +169,29 @@ def test_cancel_and_query_unknown_order() -> None:
     assert report.status is OrderStatus.REJECTED
 
 
+def test_take_changed_names_each_symbol_a_call_may_have_changed_once() -> None:
+    eth = "ETHUSDT"
+    v = SimVenue({BTC: REFERENCE_INSTRUMENTS[BTC], eth: REFERENCE_INSTRUMENTS[eth]}, SimVenueConfig(), D("10000"))
+    v.set_leverage(BTC, D(10), 0)
+    assert v.take_changed() == {BTC}
+    assert v.take_changed() == set()  # asked again with nothing changed
+    v.mark(BTC, 50000.0)
+    v.mark(eth, 3000.0)
+    v.query_order("nope", eth, 1)
+    v.drain_events()
+    assert v.take_changed() == set()  # marks, queries and reading events change no book
+    v.submit(market("a1", Side.BUY, "0.1", stop_loss=D(49000)), 2)
+    assert v.take_changed() == {BTC}
+    v.open_bar(BTC, 3, 50000.0)
+    v.settle_funding(eth, 4, D("0.0001"), 3000.0)
+    assert v.take_changed() == {BTC, eth}
+    v.amend("a1s", BTC, 5, trigger_price=D(49500))
+    assert v.take_changed() == {BTC}
+    v.intrabar(eth, 6, 3000.0, 3010.0, 2990.0, 3005.0)
+    v.cancel("a1s", BTC, 7)
+    assert v.take_changed() == {BTC, eth}
+
+
 def test_leverage_bounds() -> None:
     v = venue()
     with pytest.raises(ValueError, match="leverage must be in"):

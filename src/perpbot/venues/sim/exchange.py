@@ -105,9 +105,10 @@ class SimVenue:
         self._slip = config.slippage_bps * _BPS
         self._through = config.limit_fill == "through"
         # activation_levels per symbol, dropped by every call that can change that symbol's book or position
-        # (`_changing`)
-        # (the backtest asks for every symbol's levels after every event, and few events touch a symbol)
+        # (`_changing`), and the symbols such calls touched since the driver last asked (`take_changed`): a
+        # backtest of many symbols then revisits only those after an event, which keeps its cost linear
         self._levels: dict[str, tuple[float, float, float, float]] = {}
+        self._changed: set[str] = set()
 
     # ----------------------------------------------------------------- the Venue protocol
     def instrument(self, symbol: str) -> Instrument:
@@ -199,6 +200,12 @@ class SimVenue:
 
     def has_pending_market(self, symbol: str) -> bool:
         return bool(self._book(symbol).market)
+
+    def take_changed(self) -> set[str]:
+        """The symbols whose orders or position a call may have changed since the last `take_changed`: the
+        only ones whose `activation_levels`, pending market orders or position can differ from before."""
+        changed, self._changed = self._changed, set()
+        return changed
 
     def activation_levels(self, symbol: str) -> tuple[float, float, float, float]:
         """Price levels at which `intrabar` would act: (high >= a, high > b, low <= c, low < d).
@@ -294,10 +301,12 @@ class SimVenue:
             raise ValueError(f"symbol {symbol!r} is not traded here; known: {', '.join(self._books)}") from None
 
     def _changing(self, symbol: str) -> _Book:
-        """The book of a symbol a call is about to change: its cached activation levels are dropped first.
-        Every public call that can move a symbol's orders or position takes its book through here."""
+        """The book of a symbol a call is about to change: its cached activation levels are dropped first and
+        the symbol is noted as changed. Every call that can move a symbol's orders or position takes its book
+        through here."""
         book = self._book(symbol)
         self._levels.pop(symbol, None)
+        self._changed.add(symbol)
         return book
 
     def _next_venue_id(self) -> str:
