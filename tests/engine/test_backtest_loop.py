@@ -82,3 +82,32 @@ def test_orders_fill_no_earlier_than_the_next_open() -> None:
     for fill in result.fills:
         if fill.client_id in decided:
             assert fill.ts >= decided[fill.client_id]
+
+
+@pytest.mark.parametrize(("daily", "drawdown", "halt"), [(2, 99, "daily_loss"), (99, 4, "drawdown"), (99, 99, None)])
+def test_breaker_search_in_plain_floats_equals_the_vectorised_one(monkeypatch: pytest.MonkeyPatch, daily: float,
+                                                                   drawdown: float, halt: str | None) -> None:
+    # Short stretches are searched for a breach in plain floats, long ones with numpy: forcing every stretch
+    # down either path must give the same run, halts and peaks included.
+    import perpbot.engine.backtest as loop_module
+
+    config = _config(risk={"max_daily_loss_pct": daily, "max_drawdown_pct": drawdown})
+    calls = {"short": 0}
+    short = loop_module.BacktestLoop._check_breakers_short
+
+    def counted(self: Any, *args: Any) -> Any:
+        calls["short"] += 1
+        return short(self, *args)
+
+    monkeypatch.setattr(loop_module.BacktestLoop, "_check_breakers_short", counted)
+    monkeypatch.setattr(loop_module, "_SHORT_STRETCH", 0)
+    vectorised = run_backtest(config, _source())
+    assert calls["short"] == 0
+    monkeypatch.setattr(loop_module, "_SHORT_STRETCH", 10**9)
+    plain = run_backtest(config, _source())
+    assert calls["short"] > 30
+    assert plain.to_json() == vectorised.to_json()
+    assert plain.decisions == vectorised.decisions
+    assert [e.amount for e in plain.ledger.entries] == [e.amount for e in vectorised.ledger.entries]
+    halts = {d.note.split(" ")[0] for d in plain.decisions if d.action.value == "emergency_close"} - {"end_of_data"}
+    assert halts == ({halt} if halt else set())

@@ -30,6 +30,7 @@ _DAY_MS = 86_400_000
 _INF = float("inf")
 _NO_LEVELS = (_INF, _INF, -_INF, -_INF)
 _SEARCH_AHEAD = 256  # bars an activation search looks past the stretch, for the stretches that follow
+_SHORT_STRETCH = 16  # bars up to which the breaker search runs in plain floats (numpy's cost per call wins above)
 
 
 @dataclass(slots=True)
@@ -306,6 +307,8 @@ class BacktestLoop:
         the floors, so calling them at the first bar, at each new peak before a breach and at the
         breach itself leaves them in the state bar-by-bar calls would.
         """
+        if b - a < _SHORT_STRETCH:
+            return self._check_breakers_short(a, b, close_ts)
         node, breakers = self.node, self.risk.breakers
         equity = self._equity_curve_slice(a, b)
         if node.on_equity(int(close_ts[a]), float(equity[0])):
@@ -330,6 +333,45 @@ class BacktestLoop:
             if not below[hit]:
                 return None
             i += end + 1  # the float search saw a breach the exact check did not: look further
+        return None
+
+    def _check_breakers_short(self, a: int, b: int, close_ts: np.ndarray) -> int | None:
+        """`_check_breakers` in plain floats, for stretches too short to repay numpy's cost per call: the same
+        IEEE operations in the same order (equity adds each position's `qty * close - cost` to the balance;
+        the floor is the running peak times the drawdown factor, or the daily floor if higher), so the same
+        calls reach the breakers with the same values."""
+        node, breakers = self.node, self.risk.breakers
+        equity = [self._balance_now] * (b - a + 1)
+        for i, qty, signed_cost in self._open_now:
+            closes = self._syms[i].close[a:b + 1].tolist()
+            equity = [value + (qty * close - signed_cost) for value, close in zip(equity, closes, strict=True)]
+        if node.on_equity(int(close_ts[a]), equity[0]):
+            return a
+        i = 1
+        while i < len(equity):
+            peak0 = breakers.peak_equity
+            day0 = breakers.day_start_equity
+            assert peak0 is not None and day0 is not None
+            running = float(peak0)
+            keep = breakers.drawdown_floor(1.0)
+            daily = breakers.daily_floor(day0)
+            top, top_at, breach = -_INF, i, None
+            for j in range(i, len(equity)):
+                value = equity[j]
+                running = max(running, value)
+                if value > top:
+                    top, top_at = value, j
+                if value < max(running * keep, daily):
+                    breach = j
+                    break
+            end = breach if breach is not None else len(equity) - 1
+            if top > float(peak0) and top_at < end:
+                node.on_equity(int(close_ts[a + top_at]), top)
+            if node.on_equity(int(close_ts[a + end]), equity[end]):
+                return a + end
+            if breach is None:
+                return None
+            i = end + 1  # the float search saw a breach the exact check did not: look further
         return None
 
     # ------------------------------------------------------------------ intents and the curve
