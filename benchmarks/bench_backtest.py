@@ -51,7 +51,7 @@ def config_for(symbols: tuple[str, ...], *, risk: bool, funding: bool) -> dict:
         "aggregation": {"threshold": 0.5},
         "regime": {"enabled": False},
         "risk": ({"enabled": True, "sizing": "fixed_notional", "fixed_notional": "1000", "max_open_positions": 8,
-                  "max_drawdown_pct": 99, "max_daily_loss_pct": 99, "max_correlation": float(os.environ.get("MAXCORR", "0.9"))} if risk else
+                  "max_drawdown_pct": 99, "max_daily_loss_pct": 99, "max_correlation": 0.9} if risk else
                  {"enabled": False, "sizing": "fixed_notional", "fixed_notional": "1000"}),
         "venue": {"funding": funding},
         "backtest": {"close_at_end": True},
