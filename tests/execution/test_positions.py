@@ -66,3 +66,16 @@ def test_realised_plus_unrealised_equals_cash_flow(fills: list[tuple[bool, int, 
         last = D(price)
     pos = book.get("BTCUSDT")
     assert realised + pos.unrealised_pnl(last) == cash + pos.qty * last
+
+
+@given(st.lists(st.tuples(st.booleans(), st.integers(1, 50), st.integers(50, 150)), min_size=1, max_size=30))
+def test_a_book_without_trade_records_folds_fills_the_same(fills: list[tuple[bool, int, int]]) -> None:
+    """The simulated exchange's book skips trade records: its positions and realised PnL must not differ."""
+    full, bare = PositionBook(), PositionBook()
+    for i, (buy, qty, price) in enumerate(fills):
+        side = Side.BUY if buy else Side.SELL
+        with_trades = full.apply_fill(fill(side, str(qty), str(price), fee="0.01", ts=i, n=i))
+        without = bare.apply_fill(fill(side, str(qty), str(price), fee="0.01", ts=i, n=i), with_trades=False)
+        assert without.realised == with_trades.realised
+        assert without.trades == ()
+        assert bare.get("BTCUSDT") == full.get("BTCUSDT")

@@ -93,11 +93,13 @@ class PositionBook:
         exit_reason: ExitReason = ExitReason.SIGNAL,
         strategies: tuple[str, ...] = (),
         regime: str = "",
+        with_trades: bool = True,
     ) -> FillOutcome:
         """Fold one fill into the position; returns the realised PnL and any closed trade.
 
         `strategies`/`regime` label a position the fill opens or flips into; `exit_reason` labels
-        the part it closes.
+        the part it closes. A book that needs only the realised PnL (the simulated exchange's) passes
+        `with_trades=False` and gets no trade records.
         """
         pos = self.get(fill.symbol)
         signed = fill.qty if fill.side is Side.BUY else -fill.qty
@@ -122,7 +124,7 @@ class PositionBook:
         exit_fee = fill.fee if closed == fill.qty else _share(fill.fee, closed, fill.qty)
         long = pos.qty > 0
         gross = (closed * fill.price - cost_part) if long else (cost_part - closed * fill.price)
-        trade = Trade(
+        trades = (Trade(
             symbol=fill.symbol,
             side=Side.BUY if long else Side.SELL,
             qty=closed,
@@ -136,7 +138,7 @@ class PositionBook:
             exit_reason=exit_reason,
             strategies=pos.strategies,
             regime=pos.regime,
-        )
+        ),) if with_trades else ()
         pos.qty += closed if not long else -closed
         pos.cost -= cost_part
         pos.open_fees -= fee_part
@@ -154,7 +156,7 @@ class PositionBook:
             pos.cost = ZERO
             pos.open_fees = ZERO
             pos.open_funding = ZERO
-        return FillOutcome(gross, (trade,))
+        return FillOutcome(gross, trades)
 
 
 def _share(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal:

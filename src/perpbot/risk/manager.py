@@ -51,6 +51,11 @@ from perpbot.risk.sizing import (
 from perpbot.risk.streaks import LossStreak
 
 ZERO = Decimal(0)
+# Checks whose verdict never varies are shared values (they are frozen), not made again for every decision.
+_NOT_HALTED = RiskCheck("halt", True, "not halted")
+_FULL_SIZE = RiskCheck("loss_streak", True, "full size")
+_NO_OTHERS = RiskCheck("correlation", True, "no other open positions")
+_NOT_LIMITED = RiskCheck("correlation", True, "max_correlation is 1: correlation is not limited")
 _NO_RETURNS = np.empty(0)  # check_pair is handed the measurement, so it reads no series
 _ONE = Decimal(1)
 _HUNDRED = Decimal(100)
@@ -117,7 +122,7 @@ class RiskManager:
             reason = f"trading halted: {self.breakers.halt_reason} since {iso_utc(since or 0)}"
             return _reject(checks, "halt", reason)
         if enabled:
-            checks.append(RiskCheck("halt", True, "not halted"))
+            checks.append(_NOT_HALTED)
         if limits is not self._base:
             checks.append(RiskCheck("regime_limits", True, limits.note))
 
@@ -211,7 +216,7 @@ class RiskManager:
                     f"{self.streak.losses} consecutive losses: size x {factor!s} = {fmt(qty)}",
                 ))
             else:
-                checks.append(RiskCheck("loss_streak", True, "full size"))
+                checks.append(_FULL_SIZE)
 
         # Leverage: configured, at most the config's (when enabled) and the exchange's maximum.
         configured = portfolio.leverage(symbol)
@@ -282,10 +287,10 @@ class RiskManager:
                      checks: list[RiskCheck]) -> str | None:
         """Append the correlation check; return the rejection reason if it fails."""
         if not others:
-            checks.append(RiskCheck("correlation", True, "no other open positions"))
+            checks.append(_NO_OTHERS)
             return None
         if self._max_corr >= 1.0:  # no correlation can exceed 1: skip the measurement, it cannot fail
-            checks.append(RiskCheck("correlation", True, "max_correlation is 1: correlation is not limited"))
+            checks.append(_NOT_LIMITED)
             return None
         lookback, min_points, limit = self._corr_lookback, self._corr_min_points, self._max_corr
         block = portfolio.returns_block([symbol, *(pos.symbol for pos in others)], lookback)

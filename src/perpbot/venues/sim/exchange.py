@@ -487,7 +487,7 @@ class SimVenue:
         self._exec_seq += 1
         fill = Fill(f"{live.venue_id}-e{self._exec_seq}", request.client_id, symbol, request.side, qty, price,
                     fee, role, ts)
-        outcome = self._positions.apply_fill(fill)
+        outcome = self._positions.apply_fill(fill, with_trades=False)  # the exchange keeps no trade list
         self.balance += outcome.realised - fee
         live.filled += qty
         done = live.filled == request.qty
@@ -571,7 +571,7 @@ class SimVenue:
         self._venue_seq += 1
         fill = Fill(f"liq-{self._venue_seq}-e{self._exec_seq}", f"liq-{self._venue_seq}", symbol, side,
                     abs(pos.qty), price, ZERO, LiquidityRole.TAKER, ts)
-        outcome = self._positions.apply_fill(fill)
+        outcome = self._positions.apply_fill(fill, with_trades=False)  # the exchange keeps no trade list
         self.balance += outcome.realised
         self.stats.liquidations += 1
         self._events.append(PositionLiquidated(ts, fill, liq))
