@@ -7,7 +7,8 @@ Measures (on 525,600 bars unless --bars says otherwise):
   - the whole backtest (signals + aggregation + the event loop + metrics), best of --repeat runs,
     with the risk manager and funding each on and off;
   - peak memory (max resident set) of the process;
-  - cost per order as history grows (first vs second half of the year) and total cost for 1, 4, 8 symbols.
+  - cost per order as history grows (first vs second half of the year) and total cost for 1, 4, 8 symbols,
+    each count in a fresh process.
 """
 
 from __future__ import annotations
@@ -106,8 +107,13 @@ def main() -> None:
     parser.add_argument("--bars", type=int, default=525_600)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument("--scaling-repeat", type=int, default=2)
     parser.add_argument("--one-job", metavar="DIR", help=argparse.SUPPRESS)  # child: one run, print peak RSS
+    parser.add_argument("--symbols-job", nargs=2, metavar=("COUNT", "DIR"), help=argparse.SUPPRESS)  # child
     args = parser.parse_args()
+    if args.symbols_job:
+        symbols_job(int(args.symbols_job[0]), Path(args.symbols_job[1]))
+        return
     n = args.bars
     if args.one_job:
         one_job(Path(args.one_job))
@@ -143,11 +149,12 @@ def main() -> None:
               f"full year: {t_full / max(len(r_full.fills), 1) * 1e6:.1f} us")
         if not args.skip_scaling:
             write_store(tmp, n, SYMBOLS)
+            # Each count runs in a fresh process, best of --scaling-repeat: in this one the heap left by the
+            # runs before (gigabytes after 8 symbols) would weigh on the runs after.
             for count in (1, 4, 8):
-                src = load(tmp, SYMBOLS[:count])
-                elapsed, result = run_once(src, SYMBOLS[:count], risk=True, funding=True)
-                print(f"{count} symbol(s): {elapsed:.3f} s ({elapsed / count:.3f} s per symbol, "
-                      f"{len(result.fills):,} fills)")
+                best, fills = min(scaling_job(tmp, count) for _ in range(args.scaling_repeat))
+                print(f"{count} symbol(s): {best:.3f} s best of {args.scaling_repeat} ({best / count:.3f} s per "
+                      f"symbol, {fills:,} fills, {best / fills * 1e6:.1f} us per fill)")
         print(f"peak memory of the 1-symbol job alone (fresh process: import, load, run): "
               f"{job_peak_mb(tmp):.0f} MB")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -159,6 +166,20 @@ def one_job(tmp: Path) -> None:
     source = load(tmp, SYMBOLS[:1])
     run_once(source, SYMBOLS[:1], risk=True, funding=True)
     print(_own_peak_mb())
+
+
+def symbols_job(count: int, tmp: Path) -> None:
+    """Load `count` symbols and run the job once (risk and funding on); print the seconds and the fills."""
+    source = load(tmp, SYMBOLS[:count])
+    elapsed, result = run_once(source, SYMBOLS[:count], risk=True, funding=True)
+    print(elapsed, len(result.fills))
+
+
+def scaling_job(tmp: Path, count: int) -> tuple[float, int]:
+    out = subprocess.run([sys.executable, __file__, "--symbols-job", str(count), str(tmp)], capture_output=True,
+                         text=True, check=True)
+    elapsed, fills = out.stdout.split()
+    return float(elapsed), int(fills)
 
 
 def _own_peak_mb() -> float:
