@@ -86,10 +86,13 @@ class PositionSnapshot:
 class _PortfolioAdapter:
     """The node's books presented as the risk manager's PortfolioView."""
 
-    __slots__ = ("_node",)
+    __slots__ = ("_node", "_snapshots")
 
     def __init__(self, node: TradingNode) -> None:
         self._node = node
+        # The last snapshot of each symbol's position: reused while the position keeps the same qty and cost
+        # objects (a fill replaces them), so a decision does not rebuild every open position's snapshot.
+        self._snapshots: dict[str, PositionSnapshot] = {}
 
     def equity(self) -> Decimal:
         return self._node.equity()
@@ -98,11 +101,16 @@ class _PortfolioAdapter:
         return self._node.ledger.balance
 
     def positions(self) -> Mapping[str, PositionSnapshot]:
-        node = self._node
-        return {
-            p.symbol: PositionSnapshot(p.symbol, p.qty, p.cost, node.leverage[p.symbol], None)
-            for p in node.positions.open_positions()
-        }
+        node, known = self._node, self._snapshots
+        views: dict[str, PositionSnapshot] = {}
+        for p in node.positions.open_positions():
+            snapshot = known.get(p.symbol)
+            leverage = node.leverage[p.symbol]
+            if snapshot is None or snapshot.qty is not p.qty or snapshot.cost is not p.cost \
+                    or snapshot.leverage is not leverage:
+                snapshot = known[p.symbol] = PositionSnapshot(p.symbol, p.qty, p.cost, leverage, None)
+            views[p.symbol] = snapshot
+        return views
 
     def instrument(self, symbol: str) -> Instrument:
         return self._node.instruments[symbol]

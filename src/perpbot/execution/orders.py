@@ -53,6 +53,8 @@ class OrderManager:
         self._journal = journal
         self._orders: dict[str, Order] = {}
         self._open: dict[str, Order] = {}
+        self._open_by_symbol: dict[str, dict[str, Order]] = {}  # the same orders, per symbol: a decision asks
+        # for its own symbol's, and with many symbols open a scan of all of them would grow with the symbols
         self._seen_exec_ids: set[str] = set()
         self.on_transition: Callable[[Order], None] | None = None
 
@@ -81,7 +83,10 @@ class OrderManager:
         return True
 
     def open_orders(self, symbol: str | None = None) -> list[Order]:
-        return [o for o in self._open.values() if symbol is None or o.request.symbol == symbol]
+        if symbol is None:
+            return list(self._open.values())
+        mine = self._open_by_symbol.get(symbol)
+        return list(mine.values()) if mine else []
 
     def submit(
         self,
@@ -120,7 +125,7 @@ class OrderManager:
         )
         order = Order(request=request, created_ts=ts)
         self._orders[request.client_id] = order
-        self._open[request.client_id] = order
+        self._add_open(order)
         if self._journal is not None:
             self._journal.record_order(order)  # persisted before the request leaves
         self._move(order, OrderStatus.SUBMITTED, ts)
@@ -181,7 +186,7 @@ class OrderManager:
         elif isinstance(event, OrderCreatedByVenue):
             order = Order(request=event.request, created_ts=event.ts, venue_order_id=event.venue_order_id)
             self._orders[event.request.client_id] = order
-            self._open[event.request.client_id] = order
+            self._add_open(order)
             if self._journal is not None:
                 self._journal.record_order(order)
             self._move(order, OrderStatus.SUBMITTED, event.ts, f"attached to {event.parent_client_id}")
@@ -219,9 +224,13 @@ class OrderManager:
         order.transition(status, ts, reason)
         self._after_change(order)
 
+    def _add_open(self, order: Order) -> None:
+        self._open[order.client_id] = order
+        self._open_by_symbol.setdefault(order.request.symbol, {})[order.client_id] = order
+
     def _after_change(self, order: Order) -> None:
-        if order.status.is_final:
-            self._open.pop(order.client_id, None)
+        if order.status.is_final and self._open.pop(order.client_id, None) is not None:
+            del self._open_by_symbol[order.request.symbol][order.client_id]
         if self._journal is not None:
             self._journal.record_transition(order)
         if self.on_transition is not None:
