@@ -108,11 +108,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-scaling", action="store_true")
     parser.add_argument("--scaling-repeat", type=int, default=2)
+    parser.add_argument("--scaling-risk-off", action="store_true",
+                        help="also scale with the risk manager off: the engine alone, without the portfolio checks "
+                             "(correlation, exposure) whose work per decision grows with the open positions")
     parser.add_argument("--one-job", metavar="DIR", help=argparse.SUPPRESS)  # child: one run, print peak RSS
-    parser.add_argument("--symbols-job", nargs=2, metavar=("COUNT", "DIR"), help=argparse.SUPPRESS)  # child
+    parser.add_argument("--symbols-job", nargs=3, metavar=("COUNT", "RISK", "DIR"), help=argparse.SUPPRESS)  # child
     args = parser.parse_args()
     if args.symbols_job:
-        symbols_job(int(args.symbols_job[0]), Path(args.symbols_job[1]))
+        count, risk, folder = args.symbols_job
+        symbols_job(int(count), risk == "on", Path(folder))
         return
     n = args.bars
     if args.one_job:
@@ -151,10 +155,12 @@ def main() -> None:
             write_store(tmp, n, SYMBOLS)
             # Each count runs in a fresh process, best of --scaling-repeat: in this one the heap left by the
             # runs before (gigabytes after 8 symbols) would weigh on the runs after.
-            for count in (1, 4, 8):
-                best, fills = min(scaling_job(tmp, count) for _ in range(args.scaling_repeat))
-                print(f"{count} symbol(s): {best:.3f} s best of {args.scaling_repeat} ({best / count:.3f} s per "
-                      f"symbol, {fills:,} fills, {best / fills * 1e6:.1f} us per fill)")
+            for risk in (True, False) if args.scaling_risk_off else (True,):
+                for count in (1, 4, 8):
+                    best, fills = min(scaling_job(tmp, count, risk=risk) for _ in range(args.scaling_repeat))
+                    print(f"{count} symbol(s) risk={'on ' if risk else 'off'}: {best:.3f} s best of "
+                          f"{args.scaling_repeat} ({best / count:.3f} s per symbol, {fills:,} fills, "
+                          f"{best / fills * 1e6:.1f} us per fill)")
         print(f"peak memory of the 1-symbol job alone (fresh process: import, load, run): "
               f"{job_peak_mb(tmp):.0f} MB")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -168,16 +174,16 @@ def one_job(tmp: Path) -> None:
     print(_own_peak_mb())
 
 
-def symbols_job(count: int, tmp: Path) -> None:
-    """Load `count` symbols and run the job once (risk and funding on); print the seconds and the fills."""
+def symbols_job(count: int, risk: bool, tmp: Path) -> None:
+    """Load `count` symbols and run the job once (funding on); print the seconds and the fills."""
     source = load(tmp, SYMBOLS[:count])
-    elapsed, result = run_once(source, SYMBOLS[:count], risk=True, funding=True)
+    elapsed, result = run_once(source, SYMBOLS[:count], risk=risk, funding=True)
     print(elapsed, len(result.fills))
 
 
-def scaling_job(tmp: Path, count: int) -> tuple[float, int]:
-    out = subprocess.run([sys.executable, __file__, "--symbols-job", str(count), str(tmp)], capture_output=True,
-                         text=True, check=True)
+def scaling_job(tmp: Path, count: int, *, risk: bool) -> tuple[float, int]:
+    out = subprocess.run([sys.executable, __file__, "--symbols-job", str(count), "on" if risk else "off", str(tmp)],
+                         capture_output=True, text=True, check=True)
     elapsed, fills = out.stdout.split()
     return float(elapsed), int(fills)
 
