@@ -412,6 +412,20 @@ def test_disabled_fixed_qty_needs_no_equity() -> None:
     assert manager.assess(intent(), Book(equity_value=D(-5)), T0).qty == D("0.010")
 
 
+def test_disabled_fixed_sizes_never_mark_the_portfolio() -> None:
+    # equity marks every open position to market: a fixed size with the gate off must not pay for it
+    class Unmarked(Book):
+        def equity(self) -> D:
+            raise AssertionError("equity was read")
+
+    book = Unmarked().hold("ETHUSDT", "1", "3000")
+    for config in (RiskConfig(enabled=False, sizing="fixed_qty", fixed_qty=D("0.01")),
+                   RiskConfig(enabled=False, sizing="fixed_notional", fixed_notional=D("1000"))):
+        assert RiskManager(config).assess(intent(), book, T0).approved
+    with pytest.raises(AssertionError, match="equity was read"):
+        RiskManager(RiskConfig(sizing="fixed_qty", fixed_qty=D("0.01"))).assess(intent(), book, T0)
+
+
 # ---------------------------------------------------------------------- persistence
 def _halted_breakers_state() -> dict[str, object]:
     manager = RiskManager()

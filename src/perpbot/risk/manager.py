@@ -129,9 +129,9 @@ class RiskManager:
         positions = portfolio.positions()
         existing = positions.get(symbol)
         held = existing.qty if existing is not None else ZERO
-        others = [p for s, p in positions.items() if s != symbol and p.qty != 0]
 
         if enabled:
+            others = [p for s, p in positions.items() if s != symbol and p.qty != 0]
             if held != 0:
                 checks.append(RiskCheck(
                     "max_open_positions", True,
@@ -182,9 +182,10 @@ class RiskManager:
 
         # Sizing.
         sizing = self._sizing
-        equity = portfolio.equity()
-        # Risk and equity-fraction sizing, and the margin cap, are all relative to a positive equity.
+        # Risk and equity-fraction sizing, and the margin cap, are all relative to a positive equity. Only they
+        # read it: it marks every open position, which a fixed size with the gate off never needs.
         needs_equity = enabled or sizing in {"risk", "equity_fraction"}
+        equity = portfolio.equity() if needs_equity else ZERO
         if needs_equity and not (equity.is_finite() and equity > 0):
             return _reject(checks, "sizing", f"equity must be positive to size a position, was {fmt(equity)}",
                            stop=stop, take_profit=take_profit)
