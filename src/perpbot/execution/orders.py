@@ -53,8 +53,9 @@ class OrderManager:
         self._journal = journal
         self._orders: dict[str, Order] = {}
         self._open: dict[str, Order] = {}
-        self._open_by_symbol: dict[str, dict[str, Order]] = {}  # the same orders, per symbol: a decision asks
-        # for its own symbol's, and with many symbols open a scan of all of them would grow with the symbols
+        # The same open orders per symbol: a decision asks for its own symbol's, and a scan of every open order
+        # would grow with the symbols traded.
+        self._open_by_symbol: dict[str, dict[str, Order]] = {}
         self._seen_exec_ids: set[str] = set()
         self.on_transition: Callable[[Order], None] | None = None
 
