@@ -98,17 +98,6 @@ def _from_sums(n: int, sx: float, sy: float, sxx: float, syy: float, sxy: float)
     return max(-1.0, min(1.0, value))
 
 
-def measured_note(symbol: str, other: str, corr: float, points: int) -> str:
-    """What a passing pair's check says."""
-    return f"{symbol} vs {other}: correlation {corr:.3f} over {points} returns"
-
-
-def unmeasured_note(symbol: str, other: str, points: int, min_points: int) -> str:
-    """What a pair's check says when the correlation could not be measured (it passes)."""
-    return (f"{symbol} vs {other}: not measured ({points} aligned returns, need {min_points}, "
-            f"or a series is constant); passed")
-
-
 def check_pair(
     symbol: str,
     direction: int,
@@ -118,24 +107,34 @@ def check_pair(
     other_returns: np.ndarray,
     max_correlation: float,
     min_points: int,
-    measured: tuple[float | None, int] | None = None,
 ) -> CorrelationResult:
-    """Reject when the new position would repeat the other's exposure.
+    """Measure the pair (`pearson`) and judge it (`judge_pair`)."""
+    corr, points = pearson(new_returns, other_returns, min_points)
+    return judge_pair(symbol, direction, other, other_direction, corr, points, max_correlation, min_points)
+
+
+def judge_pair(symbol: str, direction: int, other: str, other_direction: int, corr: float | None, points: int,
+               max_correlation: float, min_points: int) -> CorrelationResult:
+    """Reject when the new position would repeat the other's exposure, given the pair's measured correlation.
 
     Same side with correlation above `max_correlation`, or opposite sides with correlation below
-    `-max_correlation`, is the same bet twice. `measured` is the pair's (correlation, points) when the
-    caller has it already (`pearson_many`).
+    `-max_correlation`, is the same bet twice. A correlation that could not be measured passes, with a note.
     """
-    corr, points = measured if measured is not None else pearson(new_returns, other_returns, min_points)
     if corr is None:
-        return CorrelationResult(other, None, points, True, unmeasured_note(symbol, other, points, min_points))
+        return CorrelationResult(
+            other, None, points, True,
+            f"{symbol} vs {other}: not measured ({points} aligned returns, need {min_points}, "
+            f"or a series is constant); passed",
+        )
     same_side = direction * other_direction > 0
     if same_side and corr > max_correlation:
         why = f"same side as the open {other} position"
     elif not same_side and corr < -max_correlation:
         why = f"opposite side of the open {other} position with negative correlation, i.e. the same exposure"
     else:
-        return CorrelationResult(other, corr, points, True, measured_note(symbol, other, corr, points))
+        return CorrelationResult(
+            other, corr, points, True, f"{symbol} vs {other}: correlation {corr:.3f} over {points} returns"
+        )
     return CorrelationResult(
         other, corr, points, False,
         f"{symbol} is correlated with {other} at {corr:.3f} over {points} returns (limit {max_correlation:g}), "

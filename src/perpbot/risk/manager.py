@@ -28,14 +28,12 @@ import math
 from decimal import Decimal
 from typing import Any
 
-import numpy as np
-
 from perpbot.model import Instrument, Intent, RiskDecision
 from perpbot.model.trading import RiskCheck
 from perpbot.risk._format import decimal_of, fmt
 from perpbot.risk.breakers import BreakerEvent, CircuitBreakers, iso_utc
 from perpbot.risk.config import RiskConfig
-from perpbot.risk.correlation import check_pair, measured_note, pearson_many, pearson_rows, unmeasured_note
+from perpbot.risk.correlation import judge_pair, pearson_many, pearson_rows
 from perpbot.risk.liquidation import liquidation_price, stop_inside_liquidation
 from perpbot.risk.portfolio import PortfolioView, PositionView
 from perpbot.risk.sizing import (
@@ -56,7 +54,6 @@ _NOT_HALTED = RiskCheck("halt", True, "not halted")
 _FULL_SIZE = RiskCheck("loss_streak", True, "full size")
 _NO_OTHERS = RiskCheck("correlation", True, "no other open positions")
 _NOT_LIMITED = RiskCheck("correlation", True, "max_correlation is 1: correlation is not limited")
-_NO_RETURNS = np.empty(0)  # check_pair is handed the measurement, so it reads no series
 _ONE = Decimal(1)
 _HUNDRED = Decimal(100)
 STATE_VERSION = 1
@@ -302,12 +299,8 @@ class RiskManager:
                                     [portfolio.returns(pos.symbol, lookback) for pos in others], min_points)
         notes: list[str] = []
         for pos, (corr, points) in zip(others, measured, strict=True):
-            if corr is None or -limit <= corr <= limit:  # passes on either side: say what was measured
-                notes.append(measured_note(symbol, pos.symbol, corr, points) if corr is not None
-                             else unmeasured_note(symbol, pos.symbol, points, min_points))
-                continue
-            result = check_pair(symbol, direction, _NO_RETURNS, pos.symbol, 1 if pos.qty > 0 else -1, _NO_RETURNS,
-                                limit, min_points, (corr, points))
+            result = judge_pair(symbol, direction, pos.symbol, 1 if pos.qty > 0 else -1, corr, points, limit,
+                                min_points)
             if not result.passed:
                 return result.detail
             notes.append(result.detail)
