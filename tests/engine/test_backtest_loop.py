@@ -111,3 +111,27 @@ def test_breaker_search_in_plain_floats_equals_the_vectorised_one(monkeypatch: p
     assert [e.amount for e in plain.ledger.entries] == [e.amount for e in vectorised.ledger.entries]
     halts = {d.note.split(" ")[0] for d in plain.decisions if d.action.value == "emergency_close"} - {"end_of_data"}
     assert halts == ({halt} if halt else set())
+
+
+@pytest.mark.parametrize("symbols", [2, 9])
+def test_equity_curve_built_in_blocks_equals_the_curve_built_at_once(monkeypatch: pytest.MonkeyPatch,
+                                                                      symbols: int) -> None:
+    # The curve is built a block of bars at a time to bound its temporaries; each bar's sum over the symbols
+    # must come out bit for bit as in one block (9 symbols reach numpy's unrolled sum over 8 or more).
+    import perpbot.engine.backtest as loop_module
+    from perpbot.model.instrument import REFERENCE_INSTRUMENTS
+
+    names = list(REFERENCE_INSTRUMENTS)[:symbols]
+    step = 900_000
+    candles = {(name, "15m"): make_candles(1500, seed=20 + i, step_ms=step, price=100.0 * (i + 1))
+               for i, name in enumerate(names)}
+    config = _config(symbols=[{"symbol": name, "leverage": 3} for name in names],
+                     strategies=[{"name": "ema_cross", "timeframe": "15m", "params": {"fast": 5, "slow": 13}}],
+                     risk={"enabled": False, "sizing": "fixed_notional", "fixed_notional": "500"})
+    monkeypatch.setattr(loop_module, "_CURVE_BLOCK", 10**9)
+    whole = run_backtest(config, InMemorySource(candles, {}))
+    monkeypatch.setattr(loop_module, "_CURVE_BLOCK", 97)  # many blocks, the last one partial
+    blocks = run_backtest(config, InMemorySource(candles, {}))
+    assert len(whole.trades) > 50
+    assert whole.equity.tobytes() == blocks.equity.tobytes()
+    assert whole.exposure.tobytes() == blocks.exposure.tobytes()

@@ -31,6 +31,7 @@ _INF = float("inf")
 _NO_LEVELS = (_INF, _INF, -_INF, -_INF)
 _SEARCH_AHEAD = 256  # bars an activation search looks past the stretch, for the stretches that follow
 _SHORT_STRETCH = 16  # bars up to which the breaker search runs in plain floats (numpy's cost per call wins above)
+_CURVE_BLOCK = 16_384  # bars per block when the equity curve is built from the snapshots
 
 
 @dataclass(slots=True)
@@ -428,13 +429,21 @@ class BacktestLoop:
         track.signed_cost.append(cost)
 
     def _build_curve(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per-bar equity and exposure from the account snapshots. Built in blocks of bars: the bars-by-symbols
+        temporaries of a whole year of 8 symbols would take some 170 MB at once; each row's sum is the same."""
         track = self._track
         self._snapshot(n - 1)
-        at = np.searchsorted(np.asarray(track.bars), np.arange(n), side="right") - 1
-        balance = np.asarray(track.balance)[at]
-        qty = np.asarray(track.qty)[at]
-        cost = np.asarray(track.signed_cost)[at]
-        closes = np.column_stack([s.close for s in self._syms])
-        equity = balance + (qty * closes - cost).sum(axis=1)
-        exposure = (qty != 0).any(axis=1)
+        bars = np.asarray(track.bars)
+        balances = np.asarray(track.balance)
+        qtys = np.asarray(track.qty)
+        costs = np.asarray(track.signed_cost)
+        equity = np.empty(n)
+        exposure = np.empty(n, dtype=bool)
+        for start in range(0, n, _CURVE_BLOCK):
+            stop = min(start + _CURVE_BLOCK, n)
+            at = np.searchsorted(bars, np.arange(start, stop), side="right") - 1
+            qty = qtys[at]
+            closes = np.column_stack([s.close[start:stop] for s in self._syms])
+            equity[start:stop] = balances[at] + (qty * closes - costs[at]).sum(axis=1)
+            exposure[start:stop] = (qty != 0).any(axis=1)
         return equity, exposure
