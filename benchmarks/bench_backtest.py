@@ -157,10 +157,10 @@ def main() -> None:
             # runs before (gigabytes after 8 symbols) would weigh on the runs after.
             for risk in (True, False) if args.scaling_risk_off else (True,):
                 for count in (1, 4, 8):
-                    best, fills = min(scaling_job(tmp, count, risk=risk) for _ in range(args.scaling_repeat))
+                    best, fills, peak = min(scaling_job(tmp, count, risk=risk) for _ in range(args.scaling_repeat))
                     print(f"{count} symbol(s) risk={'on ' if risk else 'off'}: {best:.3f} s best of "
                           f"{args.scaling_repeat} ({best / count:.3f} s per symbol, {fills:,} fills, "
-                          f"{best / fills * 1e6:.1f} us per fill)")
+                          f"{best / fills * 1e6:.1f} us per fill, peak memory {peak:.0f} MB)")
         print(f"peak memory of the 1-symbol job alone (fresh process: import, load, run): "
               f"{job_peak_mb(tmp):.0f} MB")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -175,17 +175,17 @@ def one_job(tmp: Path) -> None:
 
 
 def symbols_job(count: int, risk: bool, tmp: Path) -> None:
-    """Load `count` symbols and run the job once (funding on); print the seconds and the fills."""
+    """Load `count` symbols and run the job once (funding on); print the seconds, the fills and the peak RSS."""
     source = load(tmp, SYMBOLS[:count])
     elapsed, result = run_once(source, SYMBOLS[:count], risk=risk, funding=True)
-    print(elapsed, len(result.fills))
+    print(elapsed, len(result.fills), _own_peak_mb())
 
 
-def scaling_job(tmp: Path, count: int, *, risk: bool) -> tuple[float, int]:
+def scaling_job(tmp: Path, count: int, *, risk: bool) -> tuple[float, int, float]:
     out = subprocess.run([sys.executable, __file__, "--symbols-job", str(count), "on" if risk else "off", str(tmp)],
                          capture_output=True, text=True, check=True)
-    elapsed, fills = out.stdout.split()
-    return float(elapsed), int(fills)
+    elapsed, fills, peak = out.stdout.split()
+    return float(elapsed), int(fills), float(peak)
 
 
 def _own_peak_mb() -> float:
