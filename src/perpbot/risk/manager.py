@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from perpbot.model import Instrument, Intent, RiskDecision
-from perpbot.model.trading import RiskCheck
+from perpbot.model.trading import CheckLog
 from perpbot.risk._format import decimal_of, fmt
 from perpbot.risk.breakers import BreakerEvent, CircuitBreakers, iso_utc
 from perpbot.risk.config import RiskConfig
@@ -49,11 +49,13 @@ from perpbot.risk.sizing import (
 from perpbot.risk.streaks import LossStreak
 
 ZERO = Decimal(0)
-# Checks whose verdict never varies are shared values (they are frozen), not made again for every decision.
-_NOT_HALTED = RiskCheck("halt", True, "not halted")
-_FULL_SIZE = RiskCheck("loss_streak", True, "full size")
-_NO_OTHERS = RiskCheck("correlation", True, "no other open positions")
-_NOT_LIMITED = RiskCheck("correlation", True, "max_correlation is 1: correlation is not limited")
+# A check as assess records it: (name, passed, what it found); a decision keeps them as one CheckLog.
+_Check = tuple[str, bool, str]
+# Checks whose verdict never varies are shared values, not made again for every decision.
+_NOT_HALTED: _Check = ("halt", True, "not halted")
+_FULL_SIZE: _Check = ("loss_streak", True, "full size")
+_NO_OTHERS: _Check = ("correlation", True, "no other open positions")
+_NOT_LIMITED: _Check = ("correlation", True, "max_correlation is 1: correlation is not limited")
 _ONE = Decimal(1)
 _HUNDRED = Decimal(100)
 STATE_VERSION = 1
@@ -105,7 +107,7 @@ class RiskManager:
     # ------------------------------------------------------------------ the gate
     def assess(self, intent: Intent, portfolio: PortfolioView, ts: int) -> RiskDecision:
         """Approve and size `intent`, or reject it with the reason; `ts` is the decision time (ms)."""
-        checks: list[RiskCheck] = []
+        checks: list[_Check] = []
         symbol = intent.symbol
         direction = int(intent.direction)
         if direction == 0:
@@ -121,7 +123,7 @@ class RiskManager:
         if enabled:
             checks.append(_NOT_HALTED)
         if limits is not self._base:
-            checks.append(RiskCheck("regime_limits", True, limits.note))
+            checks.append(("regime_limits", True, limits.note))
 
         positions = portfolio.positions()
         existing = positions.get(symbol)
@@ -130,7 +132,7 @@ class RiskManager:
         if enabled:
             others = [p for s, p in positions.items() if s != symbol and p.qty != 0]
             if held != 0:
-                checks.append(RiskCheck(
+                checks.append((
                     "max_open_positions", True,
                     f"{symbol} is already open ({'add' if held * direction > 0 else 'reversal'}): not a new position",
                 ))
@@ -141,7 +143,7 @@ class RiskManager:
                     f"max open positions reached: {len(others)} of {limits.max_open} open ({names})",
                 )
             else:
-                checks.append(RiskCheck(
+                checks.append((
                     "max_open_positions", True, f"{len(others)} of {limits.max_open} open before this one"
                 ))
             failed = self._correlation(symbol, direction, others, portfolio, checks)
@@ -171,7 +173,7 @@ class RiskManager:
                 f"on tick {instrument.tick_size!s} (stop {stop!s})",
             )
         take_profit, tp_note = _take_profit(instrument, entry, intent.take_profit_distance, long)
-        checks.append(RiskCheck(
+        checks.append((
             "stop", True,
             f"stop {stop!s} ({source} distance {distance!s}, {risk_per_unit!s} from entry {entry!s} "
             f"after rounding toward entry){tp_note}",
@@ -203,13 +205,13 @@ class RiskManager:
             qty = equity_fraction_qty(equity, fraction, entry)
             sizing_detail = (f"{limits.equity_fraction_pct:g}% of equity {equity!s} / {entry!s} "
                              f"= {fmt(qty)}")
-        checks.append(RiskCheck("sizing", True, sizing_detail))
+        checks.append(("sizing", True, sizing_detail))
 
         if enabled:
             factor = self.streak.factor
             if factor != _ONE:
                 qty *= factor
-                checks.append(RiskCheck(
+                checks.append((
                     "loss_streak", True,
                     f"{self.streak.losses} consecutive losses: size x {factor!s} = {fmt(qty)}",
                 ))
@@ -222,7 +224,7 @@ class RiskManager:
         if leverage <= 0:
             return _reject(checks, "leverage", f"{symbol}: leverage must be positive, was {configured!s}",
                            stop=stop, take_profit=take_profit)
-        checks.append(RiskCheck(
+        checks.append((
             "leverage", True,
             f"{leverage!s}x" if leverage == configured else
             f"{leverage!s}x (configured {configured!s}x clamped to the maximum)",
@@ -240,14 +242,14 @@ class RiskManager:
                     stop=stop, take_profit=take_profit, leverage=leverage,
                 )
             if qty > room:
-                checks.append(RiskCheck(
+                checks.append((
                     "margin_cap", True,
                     f"qty {fmt(qty)} capped to {fmt(room)}: margin at most "
                     f"{limits.margin_pct_text} of equity at {leverage!s}x",
                 ))
                 qty = room
             else:
-                checks.append(RiskCheck(
+                checks.append((
                     "margin_cap", True, f"qty {fmt(qty)} within the cap {fmt(room)} ({limits.margin_pct_text} margin)"
                 ))
 
@@ -270,7 +272,7 @@ class RiskManager:
             if unsafe is not None:
                 return _reject(checks, "liquidation", f"{symbol}: {unsafe}",
                                stop=stop, take_profit=take_profit, leverage=leverage)
-            checks.append(RiskCheck(
+            checks.append((
                 "liquidation", True, f"stop {stop!s} inside the liquidation price {fmt(liq)} with the buffer"
             ))
 
@@ -278,11 +280,11 @@ class RiskManager:
         if problem is not None:
             return _reject(checks, "exchange_filters", f"{symbol}: {problem}",
                            stop=stop, take_profit=take_profit, leverage=leverage)
-        checks.append(RiskCheck("exchange_filters", True, f"qty {qty!s} passes the filters{market_note}"))
-        return RiskDecision(True, qty, stop, take_profit, leverage, (), tuple(checks))
+        checks.append(("exchange_filters", True, f"qty {qty!s} passes the filters{market_note}"))
+        return RiskDecision(True, qty, stop, take_profit, leverage, (), CheckLog(checks))
 
     def _correlation(self, symbol: str, direction: int, others: list[PositionView], portfolio: PortfolioView,
-                     checks: list[RiskCheck]) -> str | None:
+                     checks: list[_Check]) -> str | None:
         """Append the correlation check; return the rejection reason if it fails."""
         if not others:
             checks.append(_NO_OTHERS)
@@ -304,7 +306,7 @@ class RiskManager:
             if not result.passed:
                 return result.detail
             notes.append(result.detail)
-        checks.append(RiskCheck("correlation", True, "; ".join(notes)))
+        checks.append(("correlation", True, "; ".join(notes)))
         return None
 
     # ------------------------------------------------------------------ feedback from the engine
@@ -398,10 +400,10 @@ class _Limits:
         return dict(self.settings)
 
 
-def _reject(checks: list[RiskCheck], name: str, reason: str, *, stop: Decimal | None = None,
+def _reject(checks: list[_Check], name: str, reason: str, *, stop: Decimal | None = None,
             take_profit: Decimal | None = None, leverage: Decimal = ZERO) -> RiskDecision:
-    checks.append(RiskCheck(name, False, reason))
-    return RiskDecision(False, ZERO, stop, take_profit, leverage, (reason,), tuple(checks))
+    checks.append((name, False, reason))
+    return RiskDecision(False, ZERO, stop, take_profit, leverage, (reason,), CheckLog(checks))
 
 
 def _take_profit(instrument: Instrument, entry: Decimal, raw: float | None, long: bool) -> tuple[Decimal | None, str]:

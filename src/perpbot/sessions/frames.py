@@ -19,7 +19,7 @@ import pandas as pd
 
 from perpbot.engine.decisions import Decision
 from perpbot.model import Fill, FundingPayment, Order, Signal, Trade
-from perpbot.model.trading import RiskCheck
+from perpbot.model.trading import CheckLog, RiskCheck
 
 if TYPE_CHECKING:
     from perpbot.engine.result import BacktestResult
@@ -194,8 +194,9 @@ def canonical_json(value: object) -> str:
 def checks_json(checks: Sequence[RiskCheck]) -> str:
     """`canonical_json` of the risk checks ([{"detail", "name", "passed"}, ...]), written directly: every
     decision carries about ten, and the general encoder made them the slowest part of storing a run."""
-    return "[" + ",".join([f'{{"detail":{_quoted(c.detail)},"name":{_quoted(c.name)},'
-                           f'"passed":{"true" if c.passed else "false"}}}' for c in checks]) + "]"
+    entries = checks.entries() if isinstance(checks, CheckLog) else ((c.name, c.passed, c.detail) for c in checks)
+    return "[" + ",".join([f'{{"detail":{_quoted(detail)},"name":{_quoted(name)},'
+                           f'"passed":{"true" if passed else "false"}}}' for name, passed, detail in entries]) + "]"
 
 
 def signals_json(signals: Sequence[Signal]) -> str:
