@@ -1,8 +1,9 @@
 """Instructions per fill of the backtest benchmark's job, counted by valgrind's callgrind.
 
-Wall time on a shared or virtual machine drifts by a third within minutes; an instruction count does not
-(the same binary, inputs and environment give the same total). Use it to judge a change to the engine:
-run before and after, and compare. Prints its figures; nothing here is a test.
+Wall time on a shared or virtual machine drifts by a third within minutes; an instruction count does not:
+with the hash seed fixed, the same code and inputs repeat to about 0.1% (what remains comes from object
+addresses). Use it to judge a change to the engine: run before and after, and compare. Prints its figures;
+nothing here is a test.
 
 Run: `.venv/bin/python benchmarks/bench_instructions.py [--bars 30000] [--symbols 1 8] [--risk on off]`.
 Each job runs in its own process under callgrind (about 50 times slower than normal); the imports are
@@ -12,6 +13,7 @@ counted once on their own and taken off, so the figure is the run itself: load, 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -26,9 +28,10 @@ from bench_backtest import SYMBOLS, load, run_once, write_store
 def counted(args: list[str]) -> tuple[int, str]:
     """Run `python args` under callgrind; return its instruction total and its standard output."""
     with tempfile.TemporaryDirectory() as tmp:
+        # A fixed hash seed: with a random one, set and dict layouts (and so the count) vary by about 0.5% a run.
         out = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.out", sys.executable, *args],
-            capture_output=True, text=True, check=True)
+            capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "0"})
     found = re.search(r"Collected : (\d+)", out.stderr)
     if found is None:
         raise RuntimeError(f"callgrind printed no total:\n{out.stderr[-2000:]}")

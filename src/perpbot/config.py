@@ -6,6 +6,7 @@ here: API keys come only from the environment (see `perpbot.secrets`).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from datetime import UTC, date, datetime
@@ -67,8 +68,7 @@ class SymbolConfig(_Frozen):
                 "max_leverage": Decimal(50), "maintenance_margin_rate": Decimal("0.01"),
             }
             return Instrument(symbol=self.symbol, **{**defaults, **overrides})
-        values = {f: getattr(base, f) for f in base.__dataclass_fields__}
-        return Instrument(**{**values, **overrides})
+        return dataclasses.replace(base, **overrides)
 
 
 class StrategyConfig(_Frozen):

@@ -38,3 +38,24 @@ def test_round_qty_never_rounds_up(qty: float) -> None:
     assert rounded <= Decimal(repr(qty))
     assert rounded % BTC.qty_step == 0
     assert Decimal(repr(qty)) - rounded < BTC.qty_step
+
+
+_MODES = ["ROUND_HALF_EVEN", "ROUND_FLOOR", "ROUND_CEILING", "ROUND_DOWN"]
+
+
+@given(st.decimals(min_value=Decimal("-1e9"), max_value=Decimal("1e9"), allow_nan=False, places=12),
+       st.sampled_from(["0.1", "0.01", "0.0001", "1", "1E+1", "0.10", "0.5", "0.25", "0.005", "2.5"]),
+       st.sampled_from(_MODES))
+def test_rounding_equals_counting_whole_ticks_for_every_kind_of_tick(value: Decimal, tick: str, mode: str) -> None:
+    # A tick that is a single 1 in a decimal place is rounded to with one quantize; every tick must give what
+    # counting whole ticks gives, exponent included (0.10 counts in steps of 0.1, written to two places).
+    import decimal
+
+    size = Decimal(tick)
+    instrument = dataclasses.replace(BTC, tick_size=size, qty_step=size)
+    rounding = getattr(decimal, mode)
+    expected = ((value / size).to_integral_value(rounding=rounding) * size).quantize(size)
+    got = instrument.round_price(value, rounding)
+    assert got == expected and str(got) == str(expected)
+    down = ((value / size).to_integral_value(rounding=decimal.ROUND_DOWN) * size).quantize(size)
+    assert str(instrument.round_qty(value)) == str(down)

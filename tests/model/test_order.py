@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from perpbot.errors import IllegalTransition
 from perpbot.model import Order, OrderRequest, OrderStatus, OrderType, Side
-from perpbot.model.order import TRANSITIONS, validate_client_id
+from perpbot.model.order import CLIENT_ID_ALPHABET, TRANSITIONS, validate_client_id
 
 
 def _order(qty: str = "1") -> Order:
@@ -60,10 +60,22 @@ def test_state_machine_only_moves_along_the_table(moves: list[OrderStatus]) -> N
             assert order.status is before
 
 
-@pytest.mark.parametrize("bad", ["", "x" * 37, "has space", "ümlaut", "a/b"])
+@pytest.mark.parametrize("bad", ["", "x" * 37, "has space", "ümlaut", "a/b", "pb-1\n", "\u0661", "K\u212a"])
 def test_client_id_rule(bad: str) -> None:
     with pytest.raises(ValueError, match="client id"):
         validate_client_id(bad)
+
+
+@given(st.text(alphabet=st.sampled_from([*sorted(CLIENT_ID_ALPHABET), "\n", " ", "é", "\u0661", "\u212a"]),
+               max_size=40))
+def test_client_id_rule_is_length_and_alphabet(client_id: str) -> None:
+    allowed = 0 < len(client_id) <= 36 and set(client_id) <= CLIENT_ID_ALPHABET
+    try:
+        validate_client_id(client_id)
+        accepted = True
+    except ValueError:
+        accepted = False
+    assert accepted == allowed
 
 
 def test_request_rules() -> None:

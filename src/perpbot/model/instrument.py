@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
 
@@ -24,6 +24,9 @@ class Instrument:
     max_leverage: Decimal
     maintenance_margin_rate: Decimal
     funding_interval_minutes: int = 480
+    # A tick or step that is a power of ten (0.1, 0.001, 1) is a decimal place: rounding to it is one quantize.
+    _tick_is_place: bool = field(init=False, repr=False, compare=False)
+    _step_is_place: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("tick_size", "qty_step", "min_qty", "max_qty", "max_market_qty", "max_leverage"):
@@ -34,10 +37,14 @@ class Instrument:
             raise ValueError(
                 f"{self.symbol}: maintenance_margin_rate must be in [0, 1), was {self.maintenance_margin_rate}"
             )
+        object.__setattr__(self, "_tick_is_place", _is_decimal_place(self.tick_size))
+        object.__setattr__(self, "_step_is_place", _is_decimal_place(self.qty_step))
 
     def round_price(self, price: Decimal | float, mode: str = ROUND_HALF_EVEN) -> Decimal:
         """Quantise a price to the tick; `mode` is a decimal rounding mode (floor for bids, ceiling for asks)."""
         value = price if isinstance(price, Decimal) else Decimal(repr(float(price)))
+        if self._tick_is_place:
+            return value.quantize(self.tick_size, rounding=mode)
         ticks = (value / self.tick_size).to_integral_value(rounding=mode)
         return (ticks * self.tick_size).quantize(self.tick_size)
 
@@ -50,6 +57,8 @@ class Instrument:
     def round_qty(self, qty: Decimal | float) -> Decimal:
         """Quantise a quantity down to the step: never trade more than was sized."""
         value = qty if isinstance(qty, Decimal) else Decimal(repr(float(qty)))
+        if self._step_is_place:
+            return value.quantize(self.qty_step, rounding=ROUND_DOWN)
         steps = (value / self.qty_step).to_integral_value(rounding=ROUND_DOWN)
         return (steps * self.qty_step).quantize(self.qty_step)
 
@@ -79,6 +88,12 @@ class Instrument:
 
     def format_qty(self, qty: Decimal) -> str:
         return format(qty.quantize(self.qty_step), "f")
+
+
+def _is_decimal_place(size: Decimal) -> bool:
+    """Is `size` a single 1 in some decimal place (0.01, 1, 1E+1)? Then its exponent is the place to round at.
+    Not 0.10: numerically a power of ten, but written to a finer place than the step it means."""
+    return size.as_tuple().digits == (1,)
 
 
 def _d(text: str) -> Decimal:

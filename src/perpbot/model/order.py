@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -30,11 +31,12 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 CLIENT_ID_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+_CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,36}")
 
 
 def validate_client_id(client_id: str) -> str:
     """Bybit's orderLinkId rule: 1 to 36 characters of [A-Za-z0-9_-]."""
-    if not 0 < len(client_id) <= 36 or not set(client_id) <= CLIENT_ID_ALPHABET:
+    if _CLIENT_ID.fullmatch(client_id) is None:
         raise ValueError(f"client id must be 1-36 chars of [A-Za-z0-9_-], was {client_id!r}")
     return client_id
 
