@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import overload
 
@@ -183,7 +183,6 @@ class Trade:
     exit_reason: ExitReason
     strategies: tuple[str, ...] = ()
     regime: str = ""
-    tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def net_pnl(self) -> Decimal:
