@@ -379,19 +379,20 @@ class BacktestLoop:
     def _intent(self, sym: PreparedSymbol, k: int, decided_ts: int) -> Intent:
         regime = regime_name(int(sym.regime[k]))
         weights = sym.weights_by_regime.get(regime, {})
+        row = sym.rows[k]  # a decision bar is a bar where the direction changed, so it has a row
         signals = tuple(
             Signal(name, sym.symbol, sym.strategy_timeframes.get(name, self.data.timeframe), decided_ts,
-                   float(values[k]))
+                   float(values[row]))
             for name, values in sym.strategy_values.items()
         )
-        stop = float(sym.stop_distance[k])
-        tp = float(sym.take_profit_distance[k])
+        stop = float(sym.stop_distance[row])
+        tp = float(sym.take_profit_distance[row])
         return Intent(
             symbol=sym.symbol, ts=decided_ts, direction=Direction(int(sym.direction[k])),
-            strength=float(sym.strength[k]), reference_price=float(sym.close[k]),
+            strength=float(sym.strength[row]), reference_price=float(sym.close[k]),
             stop_distance=None if math.isnan(stop) else stop,
             take_profit_distance=None if math.isnan(tp) else tp,
-            regime=regime, score=float(sym.score[k]), signals=signals, weights=tuple(weights.items()),
+            regime=regime, score=float(sym.score[row]), signals=signals, weights=tuple(weights.items()),
         )
 
     def _snapshot(self, k: int) -> None:

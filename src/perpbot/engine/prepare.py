@@ -130,6 +130,8 @@ def prepare(config: PerpbotConfig, source: MarketDataSource, registry: StrategyR
         bars = np.searchsorted(ts, f_ts)
         on_grid = (bars < len(ts)) & (ts[np.minimum(bars, len(ts) - 1)] == f_ts)
         rates = [Decimal(repr(float(r))) for r in funding["rate"].to_numpy()[on_grid]]
+        direction = np.asarray(agg.direction, dtype=np.int8)
+        changes = np.flatnonzero(np.concatenate(([True], direction[1:] != direction[:-1])))  # where intents change
         prepared.append(PreparedSymbol(
             symbol=sym.symbol,
             instrument=sym.resolve_instrument(),
@@ -138,13 +140,14 @@ def prepare(config: PerpbotConfig, source: MarketDataSource, registry: StrategyR
             high=frame["high"].to_numpy(dtype=np.float64),
             low=frame["low"].to_numpy(dtype=np.float64),
             close=frame["close"].to_numpy(dtype=np.float64),
-            direction=np.asarray(agg.direction, dtype=np.int8),
-            score=np.asarray(agg.score, dtype=np.float64),
-            strength=np.asarray(agg.strength, dtype=np.float64),
-            stop_distance=np.asarray(agg.stop_distance, dtype=np.float64),
-            take_profit_distance=np.asarray(agg.take_profit_distance, dtype=np.float64),
+            direction=direction,
             regime=regime,
-            strategy_values={s.key: values[s.key] for s in mine},
+            rows={bar: row for row, bar in enumerate(changes.tolist())},
+            score=np.asarray(agg.score, dtype=np.float64)[changes],
+            strength=np.asarray(agg.strength, dtype=np.float64)[changes],
+            stop_distance=np.asarray(agg.stop_distance, dtype=np.float64)[changes],
+            take_profit_distance=np.asarray(agg.take_profit_distance, dtype=np.float64)[changes],
+            strategy_values={s.key: values[s.key][changes] for s in mine},
             strategy_timeframes={s.key: s.timeframe for s in mine},
             weights_by_regime={name: matrix.weights_for(name) for name in REGIME_NAMES},
             funding_bars=bars[on_grid].astype(np.int64),

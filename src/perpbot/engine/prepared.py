@@ -22,12 +22,16 @@ class PreparedSymbol:
     low: np.ndarray
     close: np.ndarray
     direction: np.ndarray  # int8: -1/0/1 wanted at the close of each bar
+    regime: np.ndarray  # int8 regime codes (perpbot.signals.codes), -1 while indicators warm up
+    # What an intent is made of, kept only at the bars where `direction` changes (bar 0 included): a decision is
+    # only ever taken there, and per bar these float64 series took some 21 MB a symbol for a year of minutes.
+    # `rows[bar]` is that bar's place in them.
+    rows: dict[int, int]
     score: np.ndarray
     strength: np.ndarray
     stop_distance: np.ndarray
     take_profit_distance: np.ndarray
-    regime: np.ndarray  # int8 regime codes (perpbot.signals.codes), -1 while indicators warm up
-    strategy_values: dict[str, np.ndarray] = field(default_factory=dict)  # each strategy's signal per bar
+    strategy_values: dict[str, np.ndarray] = field(default_factory=dict)  # each strategy's signal, same rows
     strategy_timeframes: dict[str, str] = field(default_factory=dict)
     weights_by_regime: dict[str, dict[str, float]] = field(default_factory=dict)
     funding_bars: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
