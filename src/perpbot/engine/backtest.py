@@ -378,7 +378,7 @@ class BacktestLoop:
     # ------------------------------------------------------------------ intents and the curve
     def _intent(self, sym: PreparedSymbol, k: int, decided_ts: int) -> Intent:
         regime = regime_name(int(sym.regime[k]))
-        weights = sym.weights_by_regime.get(regime, {})
+        weights = sym.weights_by_regime.get(regime, ())
         row = sym.rows[k]  # a decision bar is a bar where the direction changed, so it has a row
         signals = tuple(
             Signal(name, sym.symbol, sym.strategy_timeframes.get(name, self.data.timeframe), decided_ts,
@@ -392,7 +392,7 @@ class BacktestLoop:
             strength=float(sym.strength[row]), reference_price=float(sym.close[k]),
             stop_distance=None if math.isnan(stop) else stop,
             take_profit_distance=None if math.isnan(tp) else tp,
-            regime=regime, score=float(sym.score[row]), signals=signals, weights=tuple(weights.items()),
+            regime=regime, score=float(sym.score[row]), signals=signals, weights=weights,
         )
 
     def _snapshot(self, k: int) -> None:

@@ -149,7 +149,7 @@ def prepare(config: PerpbotConfig, source: MarketDataSource, registry: StrategyR
             take_profit_distance=np.asarray(agg.take_profit_distance, dtype=np.float64)[changes],
             strategy_values={s.key: values[s.key][changes] for s in mine},
             strategy_timeframes={s.key: s.timeframe for s in mine},
-            weights_by_regime={name: matrix.weights_for(name) for name in REGIME_NAMES},
+            weights_by_regime={name: tuple(matrix.weights_for(name).items()) for name in REGIME_NAMES},
             funding_bars=bars[on_grid].astype(np.int64),
             funding_rates=rates,
         ))

@@ -33,7 +33,8 @@ class PreparedSymbol:
     take_profit_distance: np.ndarray
     strategy_values: dict[str, np.ndarray] = field(default_factory=dict)  # each strategy's signal, same rows
     strategy_timeframes: dict[str, str] = field(default_factory=dict)
-    weights_by_regime: dict[str, dict[str, float]] = field(default_factory=dict)
+    # each regime's strategy weights, as the (strategy, weight) pairs an intent carries: one shared tuple per regime
+    weights_by_regime: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
     funding_bars: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     funding_rates: list[Decimal] = field(default_factory=list)
 
