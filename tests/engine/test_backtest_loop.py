@@ -135,3 +135,30 @@ def test_equity_curve_built_in_blocks_equals_the_curve_built_at_once(monkeypatch
     assert len(whole.trades) > 50
     assert whole.equity.tobytes() == blocks.equity.tobytes()
     assert whole.exposure.tobytes() == blocks.exposure.tobytes()
+
+
+def test_the_loop_state_is_freed_by_reference_counting_when_the_run_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The result keeps the records; the node, the exchange and their books must go as soon as the run has
+    # taken what it needs (before the metrics' temporaries), which a reference cycle would prevent until the
+    # cyclic collector ran: here it never runs.
+    import gc
+    import weakref
+
+    import perpbot.engine.backtest as loop_module
+
+    kept: dict[str, weakref.ref[Any]] = {}
+    run = loop_module.BacktestLoop.run
+
+    def watched(self: Any) -> Any:
+        out = run(self)
+        kept.update(node=weakref.ref(out.node), venue=weakref.ref(out.venue), orders=weakref.ref(out.node.orders))
+        return out
+
+    monkeypatch.setattr(loop_module.BacktestLoop, "run", watched)
+    gc.disable()
+    try:
+        result = run_backtest(_config(), _source())
+        assert len(result.orders) > 10
+        assert {name: ref() is None for name, ref in kept.items()} == {"node": True, "venue": True, "orders": True}
+    finally:
+        gc.enable()

@@ -84,28 +84,31 @@ class PositionSnapshot:
 
 
 class _PortfolioAdapter:
-    """The node's books presented as the risk manager's PortfolioView."""
+    """The node's books presented as the risk manager's PortfolioView. It holds the books, not the node: a
+    reference back would make a cycle that keeps the node's state alive until the cyclic collector runs."""
 
-    __slots__ = ("_node", "_snapshots")
+    __slots__ = ("_instruments", "_ledger", "_leverage", "_market", "_positions", "_snapshots")
 
-    def __init__(self, node: TradingNode) -> None:
-        self._node = node
+    def __init__(self, ledger: Ledger, positions: PositionBook, market: MarketView, leverage: dict[str, Decimal],
+                 instruments: dict[str, Instrument]) -> None:
+        self._ledger, self._positions, self._market = ledger, positions, market
+        self._leverage, self._instruments = leverage, instruments
         # The last snapshot of each symbol's position: reused while the position keeps the same qty and cost
         # objects (a fill replaces them), so a decision does not rebuild every open position's snapshot.
         self._snapshots: dict[str, PositionSnapshot] = {}
 
     def equity(self) -> Decimal:
-        return self._node.equity()
+        return _equity(self._ledger, self._positions, self._market)
 
     def balance(self) -> Decimal:
-        return self._node.ledger.balance
+        return self._ledger.balance
 
     def positions(self) -> Mapping[str, PositionSnapshot]:
-        node, known = self._node, self._snapshots
+        known, leverages = self._snapshots, self._leverage
         views: dict[str, PositionSnapshot] = {}
-        for p in node.positions.open_positions():
+        for p in self._positions.open_positions():
             snapshot = known.get(p.symbol)
-            leverage = node.leverage[p.symbol]
+            leverage = leverages[p.symbol]
             if snapshot is None or snapshot.qty is not p.qty or snapshot.cost is not p.cost \
                     or snapshot.leverage is not leverage:
                 snapshot = known[p.symbol] = PositionSnapshot(p.symbol, p.qty, p.cost, leverage, None)
@@ -113,16 +116,24 @@ class _PortfolioAdapter:
         return views
 
     def instrument(self, symbol: str) -> Instrument:
-        return self._node.instruments[symbol]
+        return self._instruments[symbol]
 
     def returns(self, symbol: str, lookback: int) -> np.ndarray:
-        return self._node.market.returns(symbol, lookback)
+        return self._market.returns(symbol, lookback)
 
     def returns_block(self, symbols: Sequence[str], lookback: int) -> np.ndarray | None:
-        return self._node.market.returns_block(symbols, lookback)
+        return self._market.returns_block(symbols, lookback)
 
     def leverage(self, symbol: str) -> Decimal:
-        return self._node.leverage[symbol]
+        return self._leverage[symbol]
+
+
+def _equity(ledger: Ledger, positions: PositionBook, market: MarketView) -> Decimal:
+    """Balance plus unrealised PnL at the market's last prices."""
+    total = ledger.balance
+    for pos in positions.open_positions():
+        total += pos.unrealised_pnl(Decimal(repr(market.price(pos.symbol))))
+    return total
 
 
 class TradingNode:
@@ -159,17 +170,14 @@ class TradingNode:
         self.funding: list[FundingPayment] = []
         self.observers: list[Callable[[str, object], None]] = []
         self._labels: dict[str, tuple[tuple[str, ...], str]] = {}
-        self._portfolio = _PortfolioAdapter(self)
+        self._portfolio = _PortfolioAdapter(self.ledger, self.positions, market, self.leverage, self.instruments)
         for symbol, lev in self.leverage.items():
             venue.set_leverage(symbol, lev, start_ts)
 
     # ------------------------------------------------------------------ views
     def equity(self) -> Decimal:
         """Balance plus unrealised PnL at the market's last prices."""
-        total = self.ledger.balance
-        for pos in self.positions.open_positions():
-            total += pos.unrealised_pnl(Decimal(repr(self.market.price(pos.symbol))))
-        return total
+        return _equity(self.ledger, self.positions, self.market)
 
     def equity_float(self) -> float:
         total = float(self.ledger.balance)

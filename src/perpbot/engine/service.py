@@ -45,21 +45,27 @@ def run_backtest(config: PerpbotConfig, source: MarketDataSource, *, registry: S
     )
     out = loop.run()
     node = out.node
-    close_ts = data.close_ts
-    report = compute_metrics(
-        out.equity, close_ts, node.trades, starting_balance=float(config.account.starting_balance),
-        exposure_fraction=float(out.exposure.mean()) if len(out.exposure) else 0.0,
-        fees_paid=float(node.ledger.fees_paid), funding_paid=float(-node.ledger.funding),
-    )
     stats = out.venue.stats
     venue_stats = {"ambiguous_bars": stats.ambiguous_bars, "liquidations": stats.liquidations,
                    "rejected_orders": stats.rejected_orders}
     open_positions = {p.symbol: str(p.qty) for p in node.positions.open_positions()}
+    trades, ledger, orders = node.trades, node.ledger, list(node.orders.orders())
+    decisions, fills, funding = node.decisions, node.fills, node.funding
+    equity, exposure, bars_visited = out.equity, out.exposure, out.bars_visited
+    # The result keeps the records; the loop's own state (the exchange's and the order manager's books, the
+    # indexes) goes before the metrics make their temporaries, where memory would otherwise peak.
+    del loop, out, node
+    close_ts = data.close_ts
+    report = compute_metrics(
+        equity, close_ts, trades, starting_balance=float(config.account.starting_balance),
+        exposure_fraction=float(exposure.mean()) if len(exposure) else 0.0,
+        fees_paid=float(ledger.fees_paid), funding_paid=float(-ledger.funding),
+    )
     return BacktestResult(
         name=config.name, fingerprint=config.fingerprint(), config=config.model_dump(mode="json"),
         series=preparation.series, data_label=data_label, timeframe=data.timeframe,
-        ts=np.asarray(close_ts), equity=out.equity, exposure=out.exposure, trades=node.trades,
-        decisions=node.decisions, fills=node.fills, funding=node.funding, ledger=node.ledger,
-        metrics=report.to_dict(), breakdowns=breakdowns(node.trades), venue_stats=venue_stats,
-        open_positions=open_positions, bars_visited=out.bars_visited, orders=list(node.orders.orders()),
+        ts=np.asarray(close_ts), equity=equity, exposure=exposure, trades=trades,
+        decisions=decisions, fills=fills, funding=funding, ledger=ledger,
+        metrics=report.to_dict(), breakdowns=breakdowns(trades), venue_stats=venue_stats,
+        open_positions=open_positions, bars_visited=bars_visited, orders=orders,
     )
