@@ -81,17 +81,23 @@ def drawdowns(equity: Floats, timestamps_ms: Ints, starting_balance: float) -> t
     at the peak, or the first bar if the curve starts below the starting balance) to the first bar
     back at or above the peak, or to the last bar if it never recovers.
     """
+    # Few whole-curve temporaries: this runs at the end of a backtest, where memory peaks, and a year of minutes
+    # makes each float series 4 MB.
     peak = np.maximum.accumulate(np.maximum(equity, starting_balance))
     underwater = equity < peak
     if not underwater.any():
         return 0.0, 0.0
-    max_dd = float(np.max((peak - equity) / peak))
-    positions = np.arange(equity.size, dtype=np.int64)
-    last_ok = np.maximum.accumulate(np.where(underwater, np.int64(-1), positions))
-    start_ts = np.where(last_ok >= 0, timestamps_ms[np.maximum(last_ok, 0)], timestamps_ms[0])
+    drop = np.subtract(peak, equity)
+    drop /= peak
+    max_dd = float(np.max(drop))
+    del drop, peak
+    # A drawdown ending at a recovery (or at the last bar) started at the last bar at the peak before it.
+    at_peak = np.flatnonzero(~underwater)
     recovered = np.flatnonzero(~underwater[1:] & underwater[:-1]) + 1
-    lengths = (timestamps_ms[recovered] - start_ts[recovered - 1]).tolist()
-    if underwater[-1]:
-        lengths.append(int(timestamps_ms[-1] - start_ts[-1]))
-    return max_dd, max(lengths) / DAY_MS
+    last_under = np.append(recovered - 1, equity.size - 1) if underwater[-1] else recovered - 1
+    before = np.searchsorted(at_peak, last_under, side="right") - 1
+    peak_bars = at_peak if at_peak.size else np.zeros(1, dtype=np.int64)
+    start_ts = np.where(before >= 0, timestamps_ms[peak_bars[np.maximum(before, 0)]], timestamps_ms[0])
+    ends = np.append(timestamps_ms[recovered], timestamps_ms[-1]) if underwater[-1] else timestamps_ms[recovered]
+    return max_dd, int(np.max(ends - start_ts)) / DAY_MS
 
