@@ -53,8 +53,8 @@ class RiskCheck:
     detail: str
 
 
-# A check's text never holds this character (risk messages are made of names, numbers and words); a text that
-# did would make a CheckLog keep its texts apart instead of joined.
+# Risk messages are names, numbers and words, never this control character; a CheckLog whose texts hold it
+# anyway keeps them apart instead of joined.
 _SEPARATOR = "\x1f"
 # Every (name, passed) sequence a CheckLog has seen, shared: the risk manager's paths make a few dozen.
 _SHAPES: dict[tuple[tuple[str, bool], ...], tuple[tuple[str, bool], ...]] = {}
@@ -64,9 +64,9 @@ class CheckLog(Sequence[RiskCheck]):
     """The checks of one risk decision, read as a sequence of `RiskCheck`, kept in two objects: the (name, passed)
     sequence, shared by every decision that took the same path, and the texts joined into one string.
 
-    A year's backtest records about ten checks for each of hundreds of thousands of decisions; a `RiskCheck`
-    object and a string each came to some 1 KB per decision. The checks are made again when read, equal to
-    the ones given.
+    A year's backtest records about ten checks for each of tens of thousands of decisions; an object and a
+    string per check cost about 1 KB per decision more. The checks are made again when read, equal to the
+    ones given.
     """
 
     __slots__ = ("_shape", "_texts")
