@@ -162,3 +162,24 @@ def test_the_loop_state_is_freed_by_reference_counting_when_the_run_ends(monkeyp
         assert {name: ref() is None for name, ref in kept.items()} == {"node": True, "venue": True, "orders": True}
     finally:
         gc.enable()
+
+
+def test_an_orders_labels_are_dropped_with_its_last_fill(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The strategies and regime an entry is credited to are read when it fills; kept after its last fill they
+    # would grow with every order of the run.
+    import perpbot.engine.backtest as loop_module
+
+    seen: dict[str, Any] = {}
+    run = loop_module.BacktestLoop.run
+
+    def watched(self: Any) -> Any:
+        out = run(self)
+        seen["labels"] = dict(out.node._labels)
+        seen["live"] = {o.client_id for o in out.node.orders.orders() if not o.status.is_final}
+        return out
+
+    monkeypatch.setattr(loop_module.BacktestLoop, "run", watched)
+    result = run_backtest(_config(), _source())
+    assert len(result.trades) > 10
+    assert all(t.strategies for t in result.trades if t.exit_reason.value != "end_of_data")
+    assert set(seen["labels"]) <= seen["live"]

@@ -308,7 +308,10 @@ class TradingNode:
     def _on_fill(self, fill: Fill) -> None:
         order = self.orders.get(fill.client_id)
         tag = order.request.tag if order is not None else ""
-        strategies, regime = self._labels.get(fill.client_id, ((), ""))
+        if order is not None and order.status.is_final:  # its last fill: the labels are not read again
+            strategies, regime = self._labels.pop(fill.client_id, ((), ""))
+        else:
+            strategies, regime = self._labels.get(fill.client_id, ((), ""))
         self._apply_fill(fill, _EXIT_REASONS.get(tag, ExitReason.SIGNAL), strategies, regime)
 
     def _apply_fill(self, fill: Fill, reason: ExitReason, strategies: tuple[str, ...], regime: str) -> None:
