@@ -238,3 +238,30 @@ def test_decide_is_combine_bit_for_bit_with_many_strategies(mode: str) -> None:
         assert same(math.nan if intent.stop_distance is None else intent.stop_distance, frame.stop_distance[i])
         assert same(math.nan if intent.take_profit_distance is None else intent.take_profit_distance,
                      frame.take_profit_distance[i])
+
+
+@pytest.mark.parametrize("mode", ["weighted", "widest", "tightest"])
+def test_combine_in_blocks_equals_combine_at_once(monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    # combine aggregates a block of bars at a time to bound its temporaries; every bar depends on its own row,
+    # so any block size must give the same arrays bit for bit (the last block partial here).
+    import perpbot.signals.aggregate as aggregate_module
+
+    rng = np.random.default_rng(7)
+    n = 1000
+    values = rng.choice([-1.0, -0.5, 0.0, 0.3, 1.0, np.nan], size=(n, 3))
+    stops = rng.choice([np.nan, 0.0, 2.5, 7.0, np.inf], size=(n, 3))
+    tps = rng.choice([np.nan, 1.0, 9.0], size=(n, 3))
+    codes = rng.choice([UNKNOWN, TRENDING, RANGING, VOLATILE, DEFAULT], size=n).astype(np.int8)
+    agg = make_aggregator(threshold=0.3, mode=mode)
+
+    def run() -> list[bytes]:
+        frame = agg.combine({sid: values[:, j] for j, sid in enumerate(IDS)},
+                            {sid: stops[:, j] for j, sid in enumerate(IDS)},
+                            {sid: tps[:, j] for j, sid in enumerate(IDS)}, codes)
+        return [a.tobytes() for a in (frame.score, frame.direction, frame.strength, frame.stop_distance,
+                                      frame.take_profit_distance)]
+
+    monkeypatch.setattr(aggregate_module, "_BLOCK", 10**9)
+    whole = run()
+    monkeypatch.setattr(aggregate_module, "_BLOCK", 97)
+    assert run() == whole

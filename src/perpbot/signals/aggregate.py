@@ -30,6 +30,7 @@ from perpbot.signals.matrix import StrategyMatrix
 Floats = npt.NDArray[np.float64]
 Int8s = npt.NDArray[np.int8]
 ArrayLike = npt.ArrayLike
+_BLOCK = 65_536  # bars per block in `combine`
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,11 +144,10 @@ class SignalAggregator:
     def close_on_flat(self) -> bool:
         return self.config.close_on_flat
 
-    def _weights(self, regime_codes: Int8s) -> Floats:
-        codes = np.asarray(regime_codes)
+    @staticmethod
+    def _check_codes(codes: Int8s) -> None:
         if codes.size and (codes.min() < UNKNOWN or codes.max() > DEFAULT):
             raise ValueError(f"regime codes must be in [{UNKNOWN}, {DEFAULT}], got {codes.min()}..{codes.max()}")
-        return self._table[codes.astype(np.intp) + 1]
 
     def _matrix(self, name: str, columns: Mapping[str, ArrayLike], n: int | None, *, required: bool) -> Floats:
         if required:
@@ -187,9 +187,23 @@ class SignalAggregator:
         finite = sig[np.isfinite(sig)]
         if finite.size and (finite.min() < -1 or finite.max() > 1):
             raise ValueError(f"signals must lie in [-1, 1], got {finite.min()}..{finite.max()}")
+        del finite
         stop = self._matrix("stops", stops, n, required=False)
         tp = self._matrix("tps", tps, n, required=False)
-        return _kernel(sig, stop, tp, self._weights(codes), self.config.threshold, self.config.stop_combine)
+        self._check_codes(codes)
+        # A block of bars at a time: the kernel's bars-by-strategies temporaries for a whole year of minutes came
+        # to some 55 MB at once. Every bar's result depends on its own row only, so any block gives the same.
+        out = AggregateFrame(np.empty(n), np.empty(n, dtype=np.int8), np.empty(n), np.empty(n), np.empty(n))
+        for a in range(0, n, _BLOCK):
+            b = min(a + _BLOCK, n)
+            weights = self._table[codes[a:b].astype(np.intp) + 1]
+            part = _kernel(sig[a:b], stop[a:b], tp[a:b], weights, self.config.threshold, self.config.stop_combine)
+            out.score[a:b] = part.score
+            out.direction[a:b] = part.direction
+            out.strength[a:b] = part.strength
+            out.stop_distance[a:b] = part.stop_distance
+            out.take_profit_distance[a:b] = part.take_profit_distance
+        return out
 
     def decide(
         self, symbol: str, ts: int, signals: Sequence[Signal], regime: str, reference_price: float
