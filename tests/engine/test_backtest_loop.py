@@ -164,9 +164,10 @@ def test_the_loop_state_is_freed_by_reference_counting_when_the_run_ends(monkeyp
         gc.enable()
 
 
-def test_an_orders_labels_are_dropped_with_its_last_fill(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The strategies and regime an entry is credited to are read when it fills; kept after its last fill they
-    # would grow with every order of the run.
+@pytest.mark.parametrize("entry_order", ["market", "limit"])
+def test_an_orders_labels_are_dropped_when_it_is_done(monkeypatch: pytest.MonkeyPatch, entry_order: str) -> None:
+    # The strategies and regime an entry is credited to are read when it fills; kept after its last fill, or
+    # after a cancel of an entry limit that never filled, they would grow with every order of the run.
     import perpbot.engine.backtest as loop_module
 
     seen: dict[str, Any] = {}
@@ -179,7 +180,11 @@ def test_an_orders_labels_are_dropped_with_its_last_fill(monkeypatch: pytest.Mon
         return out
 
     monkeypatch.setattr(loop_module.BacktestLoop, "run", watched)
-    result = run_backtest(_config(), _source())
+    execution = {"entry_order": "limit", "limit_offset_bps": "40"} if entry_order == "limit" else {}
+    result = run_backtest(_config(execution=execution), _source())
     assert len(result.trades) > 10
     assert all(t.strategies for t in result.trades if t.exit_reason.value != "end_of_data")
+    if entry_order == "limit":
+        assert any(o.status.value == "Cancelled" and o.request.tag in ("entry", "reversal") and not o.filled_qty
+                   for o in result.orders), "the scenario withdraws an entry limit that never filled"
     assert set(seen["labels"]) <= seen["live"]

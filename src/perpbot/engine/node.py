@@ -36,7 +36,14 @@ from perpbot.model import (
 )
 from perpbot.risk.manager import RiskManager
 from perpbot.venues.base import Venue
-from perpbot.venues.events import FundingSettled, OrderFilled, PositionLiquidated, VenueEvent
+from perpbot.venues.events import (
+    FundingSettled,
+    OrderCancelled,
+    OrderFilled,
+    OrderRejected,
+    PositionLiquidated,
+    VenueEvent,
+)
 
 ZERO = Decimal(0)
 
@@ -295,6 +302,8 @@ class TradingNode:
                     new_fills += 1
             else:
                 self.orders.apply(event)
+                if isinstance(event, OrderCancelled | OrderRejected):  # it will never fill: its labels go
+                    self._labels.pop(event.client_id, None)
             for observer in self.observers:
                 observer("venue_event", event)
         return new_fills
