@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test lint typecheck bench clean core pure
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -11,20 +11,29 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-demo: $(BIN)/.installed
+# The trading core compiled in place with mypyc (scripts/build_core.py; a no-op when it matches the source).
+# PERPBOT_PURE_PYTHON=1 or `make pure` runs it interpreted instead: same source, same results.
+core: $(BIN)/.installed
+	$(BIN)/python scripts/build_core.py
+
+pure: $(BIN)/.installed
+	$(BIN)/python scripts/build_core.py --clean
+
+demo: core
 	$(BIN)/perpbot backtest --config examples/config.json
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck core
 	$(BIN)/pytest -q
 
-bench: $(BIN)/.installed
+bench: core
 	$(BIN)/python benchmarks/bench_backtest.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	-$(BIN)/python scripts/build_core.py --clean
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build

@@ -28,6 +28,14 @@ StoreOption = Annotated[Path | None, typer.Option("--store", help="candle store 
 StrategyDirOption = Annotated[Path | None, typer.Option("--strategy-dir", help="a folder of user strategy files")]
 
 
+@app.command()
+def version() -> None:
+    """Print perpbot's version and whether its trading core runs compiled or interpreted."""
+    from perpbot import __version__
+    from perpbot.compiled import core_build
+
+    console.print(f"perpbot {__version__}, core {core_build().label}")
+
 
 @app.command()
 def backtest(

@@ -9,7 +9,10 @@ import pytest
 
 from perpbot.config import parse_config
 from perpbot.data.memory import InMemorySource
-from perpbot.engine.service import run_backtest
+from perpbot.engine.backtest import LoopTuning
+from perpbot.engine.prepare import prepare
+from perpbot.engine.service import build_loop, run_backtest
+from perpbot.strategies.registry import StrategyRegistry
 from tests.conftest import make_candles
 
 
@@ -85,27 +88,22 @@ def test_orders_fill_no_earlier_than_the_next_open() -> None:
 
 
 @pytest.mark.parametrize(("daily", "drawdown", "halt"), [(2, 99, "daily_loss"), (99, 4, "drawdown"), (99, 99, None)])
-def test_breaker_search_in_plain_floats_equals_the_vectorised_one(monkeypatch: pytest.MonkeyPatch, daily: float,
-                                                                   drawdown: float, halt: str | None) -> None:
+def test_breaker_search_in_plain_floats_equals_the_vectorised_one(daily: float, drawdown: float,
+                                                                   halt: str | None) -> None:
     # Short stretches are searched for a breach in plain floats, long ones with numpy: forcing every stretch
     # down either path must give the same run, halts and peaks included.
-    import perpbot.engine.backtest as loop_module
-
     config = _config(risk={"max_daily_loss_pct": daily, "max_drawdown_pct": drawdown})
-    calls = {"short": 0}
-    short = loop_module.BacktestLoop._check_breakers_short
+    vectorised_loop = build_loop(config, prepare(config, _source(), StrategyRegistry()),
+                                 tuning=LoopTuning(short_stretch=0))
+    vectorised_loop.run()
+    assert vectorised_loop.searches.plain == 0 and vectorised_loop.searches.vectorised > 30
+    plain_loop = build_loop(config, prepare(config, _source(), StrategyRegistry()),
+                            tuning=LoopTuning(short_stretch=10**9))
+    plain_loop.run()
+    assert plain_loop.searches.vectorised == 0 and plain_loop.searches.plain > 30
 
-    def counted(self: Any, *args: Any) -> Any:
-        calls["short"] += 1
-        return short(self, *args)
-
-    monkeypatch.setattr(loop_module.BacktestLoop, "_check_breakers_short", counted)
-    monkeypatch.setattr(loop_module, "_SHORT_STRETCH", 0)
-    vectorised = run_backtest(config, _source())
-    assert calls["short"] == 0
-    monkeypatch.setattr(loop_module, "_SHORT_STRETCH", 10**9)
-    plain = run_backtest(config, _source())
-    assert calls["short"] > 30
+    vectorised = run_backtest(config, _source(), tuning=LoopTuning(short_stretch=0))
+    plain = run_backtest(config, _source(), tuning=LoopTuning(short_stretch=10**9))
     assert plain.to_json() == vectorised.to_json()
     assert plain.decisions == vectorised.decisions
     assert [e.amount for e in plain.ledger.entries] == [e.amount for e in vectorised.ledger.entries]
@@ -114,11 +112,9 @@ def test_breaker_search_in_plain_floats_equals_the_vectorised_one(monkeypatch: p
 
 
 @pytest.mark.parametrize("symbols", [2, 9])
-def test_equity_curve_built_in_blocks_equals_the_curve_built_at_once(monkeypatch: pytest.MonkeyPatch,
-                                                                      symbols: int) -> None:
+def test_equity_curve_built_in_blocks_equals_the_curve_built_at_once(symbols: int) -> None:
     # The curve is built a block of bars at a time to bound its temporaries; each bar's sum over the symbols
     # must come out bit for bit as in one block (9 symbols reach numpy's unrolled sum over 8 or more).
-    import perpbot.engine.backtest as loop_module
     from perpbot.model.instrument import REFERENCE_INSTRUMENTS
 
     names = list(REFERENCE_INSTRUMENTS)[:symbols]
@@ -128,63 +124,59 @@ def test_equity_curve_built_in_blocks_equals_the_curve_built_at_once(monkeypatch
     config = _config(symbols=[{"symbol": name, "leverage": 3} for name in names],
                      strategies=[{"name": "ema_cross", "timeframe": "15m", "params": {"fast": 5, "slow": 13}}],
                      risk={"enabled": False, "sizing": "fixed_notional", "fixed_notional": "500"})
-    monkeypatch.setattr(loop_module, "_CURVE_BLOCK", 10**9)
-    whole = run_backtest(config, InMemorySource(candles, {}))
-    monkeypatch.setattr(loop_module, "_CURVE_BLOCK", 97)  # many blocks, the last one partial
-    blocks = run_backtest(config, InMemorySource(candles, {}))
+    whole = run_backtest(config, InMemorySource(candles, {}), tuning=LoopTuning(curve_block=10**9))
+    # many blocks, the last one partial
+    blocks = run_backtest(config, InMemorySource(candles, {}), tuning=LoopTuning(curve_block=97))
     assert len(whole.trades) > 50
     assert whole.equity.tobytes() == blocks.equity.tobytes()
     assert whole.exposure.tobytes() == blocks.exposure.tobytes()
 
 
-def test_the_loop_state_is_freed_by_reference_counting_when_the_run_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_loop_state_is_freed_by_reference_counting_when_the_run_ends() -> None:
     # The result keeps the records; the node, the exchange and their books must go as soon as the run has
     # taken what it needs (before the metrics' temporaries), which a reference cycle would prevent until the
-    # cyclic collector ran: here it never runs.
+    # cyclic collector ran: here it never runs. Counted by type, as the compiled core's objects take no
+    # weak references.
     import gc
-    import weakref
 
-    import perpbot.engine.backtest as loop_module
+    from perpbot.engine.node import TradingNode
+    from perpbot.execution.orders import OrderManager
+    from perpbot.venues.sim import SimVenue
 
-    kept: dict[str, weakref.ref[Any]] = {}
-    run = loop_module.BacktestLoop.run
+    def alive() -> dict[str, int]:
+        kinds = {TradingNode: "node", SimVenue: "venue", OrderManager: "orders"}
+        counts = dict.fromkeys(kinds.values(), 0)
+        for obj in gc.get_objects():
+            kind = kinds.get(type(obj))
+            if kind is not None:
+                counts[kind] += 1
+        return counts
 
-    def watched(self: Any) -> Any:
-        out = run(self)
-        kept.update(node=weakref.ref(out.node), venue=weakref.ref(out.venue), orders=weakref.ref(out.node.orders))
-        return out
-
-    monkeypatch.setattr(loop_module.BacktestLoop, "run", watched)
+    gc.collect()
+    assert alive() == {"node": 0, "venue": 0, "orders": 0}
     gc.disable()
     try:
+        loop = build_loop(_config(), prepare(_config(), _source(), StrategyRegistry()))
+        assert alive() == {"node": 1, "venue": 1, "orders": 1}  # the count sees them while they live
+        del loop
         result = run_backtest(_config(), _source())
         assert len(result.orders) > 10
-        assert {name: ref() is None for name, ref in kept.items()} == {"node": True, "venue": True, "orders": True}
+        assert alive() == {"node": 0, "venue": 0, "orders": 0}
     finally:
         gc.enable()
 
 
 @pytest.mark.parametrize("entry_order", ["market", "limit"])
-def test_an_orders_labels_are_dropped_when_it_is_done(monkeypatch: pytest.MonkeyPatch, entry_order: str) -> None:
+def test_an_orders_labels_are_dropped_when_it_is_done(entry_order: str) -> None:
     # The strategies and regime an entry is credited to are read when it fills; kept after its last fill, or
     # after a cancel of an entry limit that never filled, they would grow with every order of the run.
-    import perpbot.engine.backtest as loop_module
-
-    seen: dict[str, Any] = {}
-    run = loop_module.BacktestLoop.run
-
-    def watched(self: Any) -> Any:
-        out = run(self)
-        seen["labels"] = dict(out.node._labels)
-        seen["live"] = {o.client_id for o in out.node.orders.orders() if not o.status.is_final}
-        return out
-
-    monkeypatch.setattr(loop_module.BacktestLoop, "run", watched)
     execution = {"entry_order": "limit", "limit_offset_bps": "40"} if entry_order == "limit" else {}
-    result = run_backtest(_config(execution=execution), _source())
-    assert len(result.trades) > 10
-    assert all(t.strategies for t in result.trades if t.exit_reason.value != "end_of_data")
+    config = _config(execution=execution)
+    out = build_loop(config, prepare(config, _source(), StrategyRegistry())).run()
+    orders = list(out.node.orders.orders())
+    assert len(out.node.trades) > 10
+    assert all(t.strategies for t in out.node.trades if t.exit_reason.value != "end_of_data")
     if entry_order == "limit":
         assert any(o.status.value == "Cancelled" and o.request.tag in ("entry", "reversal") and not o.filled_qty
-                   for o in result.orders), "the scenario withdraws an entry limit that never filled"
-    assert set(seen["labels"]) <= seen["live"]
+                   for o in orders), "the scenario withdraws an entry limit that never filled"
+    assert set(out.node._labels) <= {o.client_id for o in orders if not o.status.is_final}

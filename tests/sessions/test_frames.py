@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from perpbot.engine.decisions import Decision
 from perpbot.engine.result import BacktestResult
 from perpbot.model import Fill, FundingPayment, Order, Trade
+from perpbot.model.checks import RiskCheck
 from perpbot.model.enums import OrderStatus
-from perpbot.model.trading import RiskCheck
 from perpbot.sessions.frames import (
     DECISION_COLUMNS,
     FILL_COLUMNS,

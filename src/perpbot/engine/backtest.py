@@ -30,8 +30,25 @@ _DAY_MS = 86_400_000
 _INF = float("inf")
 _NO_LEVELS = (_INF, _INF, -_INF, -_INF)
 _SEARCH_AHEAD = 256  # bars an activation search looks past the stretch, for the stretches that follow
-_SHORT_STRETCH = 16  # bars up to which the breaker search runs in plain floats (numpy's cost per call wins above)
-_CURVE_BLOCK = 16_384  # bars per block when the equity curve is built from the snapshots
+
+
+@dataclass(frozen=True, slots=True)
+class LoopTuning:
+    """How the loop does its bulk work, never what it computes: every setting gives the same run (tested).
+
+    Settings, not module constants, so that tests can force each path in the compiled core as well.
+    """
+
+    short_stretch: int = 16  # stretches of fewer bars are searched for a breaker breach in plain floats
+    curve_block: int = 16_384  # bars per block when the equity curve is built from the snapshots
+
+
+@dataclass(slots=True)
+class SearchCounts:
+    """How many breaker searches took each path (a diagnostic; tests use it to see a path was taken)."""
+
+    plain: int = 0
+    vectorised: int = 0
 
 
 @dataclass(slots=True)
@@ -69,8 +86,10 @@ class BacktestLoop:
                  starting_balance: Decimal, id_prefix: str, close_on_flat: bool = False,
                  close_at_end: bool = True, step_every_bar: bool = False,
                  progress: Callable[[int, int], None] | None = None,
-                 execution: ExecutionConfig | None = None) -> None:
+                 execution: ExecutionConfig | None = None, tuning: LoopTuning | None = None) -> None:
         self.data = data
+        self.tuning = tuning or LoopTuning()
+        self.searches = SearchCounts()
         self.risk = risk
         self.close_at_end = close_at_end
         self.step_every_bar = step_every_bar
@@ -308,8 +327,9 @@ class BacktestLoop:
         the floors, so calling them at the first bar, at each new peak before a breach and at the
         breach itself leaves them in the state bar-by-bar calls would.
         """
-        if b - a < _SHORT_STRETCH:
+        if b - a < self.tuning.short_stretch:
             return self._check_breakers_short(a, b, close_ts)
+        self.searches.vectorised += 1
         node, breakers = self.node, self.risk.breakers
         equity = self._equity_curve_slice(a, b)
         if node.on_equity(int(close_ts[a]), float(equity[0])):
@@ -341,6 +361,7 @@ class BacktestLoop:
         IEEE operations in the same order (equity adds each position's `qty * close - cost` to the balance;
         the floor is the running peak times the drawdown factor, or the daily floor if higher), so the same
         calls reach the breakers with the same values."""
+        self.searches.plain += 1
         node, breakers = self.node, self.risk.breakers
         equity = [self._balance_now] * (b - a + 1)
         for i, qty, signed_cost in self._open_now:
@@ -440,8 +461,9 @@ class BacktestLoop:
         costs = np.asarray(track.signed_cost)
         equity = np.empty(n)
         exposure = np.empty(n, dtype=bool)
-        for start in range(0, n, _CURVE_BLOCK):
-            stop = min(start + _CURVE_BLOCK, n)
+        block = self.tuning.curve_block
+        for start in range(0, n, block):
+            stop = min(start + block, n)
             at = np.searchsorted(bars, np.arange(start, stop), side="right") - 1
             qty = qtys[at]
             closes = np.column_stack([s.close[start:stop] for s in self._syms])

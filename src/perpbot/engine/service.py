@@ -10,7 +10,7 @@ import numpy as np
 from perpbot.analytics import breakdowns, compute_metrics
 from perpbot.config import PerpbotConfig
 from perpbot.data.sources import MarketDataSource
-from perpbot.engine.backtest import BacktestLoop
+from perpbot.engine.backtest import BacktestLoop, LoopTuning
 from perpbot.engine.prepare import Preparation, prepare
 from perpbot.engine.result import BacktestResult
 from perpbot.risk.manager import RiskManager
@@ -25,9 +25,22 @@ class ProgressHooks:
     on_bar: Callable[[int, int], None] | None = None
 
 
+def build_loop(config: PerpbotConfig, preparation: Preparation, *, step_every_bar: bool = False,
+               progress: Callable[[int, int], None] | None = None,
+               tuning: LoopTuning | None = None) -> BacktestLoop:
+    """The backtest loop for `config` over prepared signals, with a fresh risk manager, node and exchange."""
+    return BacktestLoop(
+        preparation.data, risk=RiskManager(config.risk), venue_config=config.venue,
+        starting_balance=config.account.starting_balance, id_prefix=f"pb{config.fingerprint()[:8]}-",
+        close_on_flat=config.aggregation.close_on_flat, close_at_end=config.backtest.close_at_end,
+        step_every_bar=step_every_bar, progress=progress, execution=config.execution, tuning=tuning,
+    )
+
+
 def run_backtest(config: PerpbotConfig, source: MarketDataSource, *, registry: StrategyRegistry | None = None,
                  data_label: str = "real", hooks: ProgressHooks | None = None,
-                 step_every_bar: bool = False, preparation: Preparation | None = None) -> BacktestResult:
+                 step_every_bar: bool = False, preparation: Preparation | None = None,
+                 tuning: LoopTuning | None = None) -> BacktestResult:
     """Prepare signals, run the loop, measure the result. Deterministic for the same inputs."""
     hooks = hooks or ProgressHooks()
     if preparation is None:
@@ -37,12 +50,7 @@ def run_backtest(config: PerpbotConfig, source: MarketDataSource, *, registry: S
     data = preparation.data
     if hooks.on_stage:
         hooks.on_stage("simulating")
-    loop = BacktestLoop(
-        data, risk=RiskManager(config.risk), venue_config=config.venue,
-        starting_balance=config.account.starting_balance, id_prefix=f"pb{config.fingerprint()[:8]}-",
-        close_on_flat=config.aggregation.close_on_flat, close_at_end=config.backtest.close_at_end,
-        step_every_bar=step_every_bar, progress=hooks.on_bar, execution=config.execution,
-    )
+    loop = build_loop(config, preparation, step_every_bar=step_every_bar, progress=hooks.on_bar, tuning=tuning)
     out = loop.run()
     node = out.node
     stats = out.venue.stats

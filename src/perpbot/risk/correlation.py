@@ -54,7 +54,7 @@ def pearson_many(a: np.ndarray, others: Sequence[np.ndarray], min_points: int) -
     n = len(a)
     if len(others) < 2 or n < min_points or any(len(b) != n for b in others):
         return [pearson(a, b, min_points) for b in others]
-    return pearson_rows(np.stack([np.asarray(a, dtype=np.float64), *(np.asarray(b, dtype=np.float64) for b in others)]),
+    return pearson_rows(np.stack([np.asarray(a, dtype=np.float64), *[np.asarray(b, dtype=np.float64) for b in others]]),
                         min_points)
 
 

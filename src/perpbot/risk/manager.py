@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from perpbot.model import Instrument, Intent, RiskDecision
-from perpbot.model.trading import CheckLog
+from perpbot.model.checks import CheckLog
 from perpbot.risk._format import decimal_of, fmt
 from perpbot.risk.breakers import BreakerEvent, CircuitBreakers, iso_utc
 from perpbot.risk.config import RiskConfig
@@ -293,7 +293,7 @@ class RiskManager:
             checks.append(_NOT_LIMITED)
             return None
         lookback, min_points, limit = self._corr_lookback, self._corr_min_points, self._max_corr
-        block = portfolio.returns_block([symbol, *(pos.symbol for pos in others)], lookback)
+        block = portfolio.returns_block([symbol, *[pos.symbol for pos in others]], lookback)
         if block is not None:
             measured = pearson_rows(block, min_points)
         else:

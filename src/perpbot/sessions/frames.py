@@ -19,7 +19,7 @@ import pandas as pd
 
 from perpbot.engine.decisions import Decision
 from perpbot.model import Fill, FundingPayment, Order, Signal, Trade
-from perpbot.model.trading import CheckLog, RiskCheck
+from perpbot.model.checks import CheckLog, RiskCheck
 
 if TYPE_CHECKING:
     from perpbot.engine.result import BacktestResult

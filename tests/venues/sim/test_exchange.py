@@ -207,7 +207,7 @@ def test_activation_levels_follow_every_change_to_the_book() -> None:
     v.open_bar(BTC, 1, 50000.0)  # the fill places the stop and sets a liquidation price below it
     first = v.activation_levels(BTC)
     assert first[0] == inf and first[2] == 49000.0
-    assert v.activation_levels(BTC) is first  # asked again with nothing changed: the same answer
+    assert v.activation_levels(BTC) == first  # asked again with nothing changed: the same answer
     v.amend("a1s", BTC, 2, trigger_price=D(49500))
     assert v.activation_levels(BTC)[2] == 49500.0
     v.submit(OrderRequest("l1", BTC, Side.SELL, OrderType.LIMIT, D("0.1"), price=D(51000), reduce_only=True), 3)

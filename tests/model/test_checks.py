@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from perpbot.model import RiskDecision
-from perpbot.model.trading import CheckLog, RiskCheck
+from perpbot.model.checks import CheckLog, RiskCheck
 
 _checks = st.lists(st.builds(RiskCheck, name=st.text(), passed=st.booleans(), detail=st.text()), max_size=12)
 

@@ -1,0 +1,93 @@
+"""The checks behind one risk decision, kept compactly (`CheckLog`).
+
+Not part of the compiled core: `CheckLog` is a `Sequence`, and mypyc does not keep an abstract base class's
+bookkeeping apart for a compiled subclass (isinstance of a tuple against it came out true).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import overload
+
+
+@dataclass(frozen=True, slots=True)
+class RiskCheck:
+    """One rule the risk manager applied, and what it found."""
+
+    name: str
+    passed: bool
+    detail: str
+
+
+# Risk messages are names, numbers and words, never this control character; a CheckLog whose texts hold it
+# anyway keeps them apart instead of joined.
+_SEPARATOR = "\x1f"
+# Every (name, passed) sequence a CheckLog has seen, shared: the risk manager's paths make a few dozen.
+_SHAPES: dict[tuple[tuple[str, bool], ...], tuple[tuple[str, bool], ...]] = {}
+
+
+class CheckLog(Sequence[RiskCheck]):
+    """The checks of one risk decision, read as a sequence of `RiskCheck`, kept in two objects: the (name, passed)
+    sequence, shared by every decision that took the same path, and the texts joined into one string.
+
+    A year's backtest records about ten checks for each of tens of thousands of decisions; an object and a
+    string per check cost about 1 KB per decision more. The checks are made again when read, equal to the
+    ones given.
+    """
+
+    __slots__ = ("_shape", "_texts")
+
+    def __init__(self, entries: Iterable[tuple[str, bool, str]]) -> None:
+        entries = list(entries)
+        shape = tuple([(name, passed) for name, passed, _ in entries])
+        self._shape = _SHAPES.setdefault(shape, shape)
+        texts = [text for _, _, text in entries]
+        joined = _SEPARATOR.join(texts)
+        self._texts: str | tuple[str, ...] = joined if texts and joined.count(_SEPARATOR) == len(texts) - 1 \
+            else tuple(texts)
+
+    @classmethod
+    def of(cls, checks: Iterable[RiskCheck]) -> CheckLog:
+        return cls((c.name, c.passed, c.detail) for c in checks)
+
+    def _details(self) -> Sequence[str]:
+        texts = self._texts
+        return texts.split(_SEPARATOR) if isinstance(texts, str) else texts
+
+    def __len__(self) -> int:
+        return len(self._shape)
+
+    @overload
+    def __getitem__(self, index: int) -> RiskCheck: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[RiskCheck, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> RiskCheck | tuple[RiskCheck, ...]:
+        if isinstance(index, slice):
+            return tuple(self)[index]
+        name, passed = self._shape[index]
+        return RiskCheck(name, passed, self._details()[index])
+
+    def __iter__(self) -> Iterator[RiskCheck]:
+        for name, passed, detail in self.entries():
+            yield RiskCheck(name, passed, detail)
+
+    def entries(self) -> Iterator[tuple[str, bool, str]]:
+        """(name, passed, detail) of each check, without making the RiskCheck objects (for writers)."""
+        for (name, passed), detail in zip(self._shape, self._details(), strict=True):
+            yield name, passed, detail
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, CheckLog):
+            return self._shape == other._shape and tuple(self._details()) == tuple(other._details())
+        if isinstance(other, tuple | list):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
