@@ -18,12 +18,14 @@ from pathlib import Path
 # In dependency order. Only modules whose classes nothing outside subclasses or patches: mypyc makes them
 # native classes (fixed attributes, C-level method calls).
 CORE_MODULES = (
+    "perpbot.model.enums",
     "perpbot.model.instrument",
     "perpbot.model.order",
     "perpbot.model.trading",
     "perpbot.execution.ledger",
     "perpbot.execution.orders",
     "perpbot.execution.positions",
+    "perpbot.signals.codes",
     "perpbot.risk._format",
     "perpbot.risk.breakers",
     "perpbot.risk.correlation",
@@ -32,7 +34,9 @@ CORE_MODULES = (
     "perpbot.risk.sizing",
     "perpbot.risk.streaks",
     "perpbot.risk.manager",
+    "perpbot.venues.events",
     "perpbot.venues.sim.exchange",
+    "perpbot.engine.decisions",
     "perpbot.engine.market",
     "perpbot.engine.node",
     "perpbot.engine.backtest",

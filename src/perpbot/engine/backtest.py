@@ -29,6 +29,7 @@ from perpbot.venues.sim import SimVenue, SimVenueConfig
 _DAY_MS = 86_400_000
 _INF = float("inf")
 _NO_LEVELS = (_INF, _INF, -_INF, -_INF)
+_DIRECTIONS = (Direction.FLAT, Direction.LONG, Direction.SHORT)  # by code: 0, 1, -1 (a lookup, not an enum call)
 _SEARCH_AHEAD = 256  # bars an activation search looks past the stretch, for the stretches that follow
 
 
@@ -51,13 +52,18 @@ class SearchCounts:
     vectorised: int = 0
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class _Searched:
     """What an activation search of one symbol found: bars [lo, hi] first reach one of its levels at `hit`."""
 
     lo: int
     hi: int
     hit: int | None
+
+    def __init__(self, lo: int, hi: int, hit: int | None) -> None:
+        self.lo = lo
+        self.hi = hi
+        self.hit = hit
 
 
 @dataclass(slots=True)
@@ -203,7 +209,7 @@ class BacktestLoop:
             while di < len(decision_bars) and decision_bars[di] < k:
                 di += 1
             next_decision = int(decision_bars[di]) if di < len(decision_bars) else n - 1
-            hi = int(np.searchsorted(hard, k, side="right"))
+            hi = int(hard.searchsorted(k, side="right"))
             next_hard = int(hard[hi]) - 1 if hi < len(hard) else n - 1
             e = min(next_decision, max(next_hard, k), n - 1)
             if self.step_every_bar:
@@ -409,7 +415,7 @@ class BacktestLoop:
         stop = float(sym.stop_distance[row])
         tp = float(sym.take_profit_distance[row])
         return Intent(
-            symbol=sym.symbol, ts=decided_ts, direction=Direction(int(sym.direction[k])),
+            symbol=sym.symbol, ts=decided_ts, direction=_DIRECTIONS[int(sym.direction[k])],
             strength=float(sym.strength[row]), reference_price=float(sym.close[k]),
             stop_distance=None if math.isnan(stop) else stop,
             take_profit_distance=None if math.isnan(tp) else tp,

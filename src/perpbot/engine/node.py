@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Final, Protocol
 
 import numpy as np
 
@@ -74,15 +74,23 @@ class MarketView(Protocol):
     def returns_block(self, symbols: Sequence[str], lookback: int) -> np.ndarray | None: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class PositionSnapshot:
     """A position as the risk manager sees it."""
 
-    symbol: str
-    qty: Decimal
-    cost: Decimal  # |qty| x entry price of the open part, as the position keeps it
-    leverage: Decimal
-    liquidation_price: Decimal | None
+    symbol: Final[str]
+    qty: Final[Decimal]
+    cost: Final[Decimal]  # |qty| x entry price of the open part, as the position keeps it
+    leverage: Final[Decimal]
+    liquidation_price: Final[Decimal | None]
+
+    def __init__(self, symbol: str, qty: Decimal, cost: Decimal, leverage: Decimal,
+                 liquidation_price: Decimal | None) -> None:
+        self.symbol = symbol
+        self.qty = qty
+        self.cost = cost
+        self.leverage = leverage
+        self.liquidation_price = liquidation_price
 
     @property
     def entry_price(self) -> Decimal:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Final
 
 ZERO = Decimal(0)
 
@@ -16,13 +17,21 @@ class EntryKind(StrEnum):
     FUNDING = "funding"
 
 
-@dataclass(frozen=True, slots=True)
+# Records made for every order write out `__init__` (compiled; see perpbot.model.trading's docstring).
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class LedgerEntry:
-    ts: int
-    kind: EntryKind
-    symbol: str
-    amount: Decimal  # signed, from the account's view: + credits the balance
-    ref: str  # execution id, funding key or "deposit"
+    ts: Final[int]
+    kind: Final[EntryKind]
+    symbol: Final[str]
+    amount: Final[Decimal]  # signed, from the account's view: + credits the balance
+    ref: Final[str]  # execution id, funding key or "deposit"
+
+    def __init__(self, ts: int, kind: EntryKind, symbol: str, amount: Decimal, ref: str) -> None:
+        self.ts = ts
+        self.kind = kind
+        self.symbol = symbol
+        self.amount = amount
+        self.ref = ref
 
 
 class Ledger:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from perpbot.model import ExitReason, Fill, Side, Trade
 
@@ -55,12 +56,16 @@ class Position:
         return mark * self.qty - (self.cost if self.qty > 0 else -self.cost)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class FillOutcome:
     """What a fill did to the book: the realised gross PnL and the trades it closed."""
 
-    realised: Decimal
-    trades: tuple[Trade, ...]
+    realised: Final[Decimal]
+    trades: Final[tuple[Trade, ...]]
+
+    def __init__(self, realised: Decimal, trades: tuple[Trade, ...]) -> None:
+        self.realised = realised
+        self.trades = trades
 
 
 class PositionBook:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Final
 
 from perpbot.errors import IllegalTransition
 from perpbot.model.enums import OrderStatus, OrderType, Side, TimeInForce, TriggerKind
@@ -41,27 +42,48 @@ def validate_client_id(client_id: str) -> str:
     return client_id
 
 
-@dataclass(frozen=True, slots=True)
+# Records made for every order write out `__init__` (compiled; see perpbot.model.trading's docstring).
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class OrderRequest:
     """What the bot asks the venue for. `trigger_price` makes it a conditional (stop/take-profit) order."""
 
-    client_id: str
-    symbol: str
-    side: Side
-    order_type: OrderType
-    qty: Decimal
-    price: Decimal | None = None
-    trigger_price: Decimal | None = None
-    trigger: TriggerKind = TriggerKind.NONE
-    reduce_only: bool = False
-    time_in_force: TimeInForce = TimeInForce.GTC
-    tag: str = ""
+    client_id: Final[str]
+    symbol: Final[str]
+    side: Final[Side]
+    order_type: Final[OrderType]
+    qty: Final[Decimal]
+    price: Final[Decimal | None]
+    trigger_price: Final[Decimal | None]
+    trigger: Final[TriggerKind]
+    reduce_only: Final[bool]
+    time_in_force: Final[TimeInForce]
+    tag: Final[str]
     # Protective prices attached to an entry, as Bybit's create accepts them: the venue places
     # them as reduce-only conditional orders the moment the entry fills.
-    stop_loss: Decimal | None = None
-    take_profit: Decimal | None = None
+    stop_loss: Final[Decimal | None]
+    take_profit: Final[Decimal | None]
 
-    def __post_init__(self) -> None:
+    def __init__(self, client_id: str, symbol: str, side: Side, order_type: OrderType, qty: Decimal,
+                 price: Decimal | None = None, trigger_price: Decimal | None = None,
+                 trigger: TriggerKind = TriggerKind.NONE, reduce_only: bool = False,
+                 time_in_force: TimeInForce = TimeInForce.GTC, tag: str = "", stop_loss: Decimal | None = None,
+                 take_profit: Decimal | None = None) -> None:
+        self.client_id = client_id
+        self.symbol = symbol
+        self.side = side
+        self.order_type = order_type
+        self.qty = qty
+        self.price = price
+        self.trigger_price = trigger_price
+        self.trigger = trigger
+        self.reduce_only = reduce_only
+        self.time_in_force = time_in_force
+        self.tag = tag
+        self.stop_loss = stop_loss
+        self.take_profit = take_profit
+        self._validate()
+
+    def _validate(self) -> None:
         validate_client_id(self.client_id)
         if self.qty <= 0:
             raise ValueError(f"order {self.client_id}: qty must be positive, was {self.qty}")
@@ -77,21 +99,34 @@ class OrderRequest:
         return self.trigger_price is not None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Order:
     """An order's life: its request, where it stands, and what has filled. Changes only via `transition`."""
 
     request: OrderRequest
     created_ts: int
-    status: OrderStatus = OrderStatus.CREATED
-    venue_order_id: str = ""
-    filled_qty: Decimal = Decimal(0)
-    filled_value: Decimal = Decimal(0)
-    fees: Decimal = Decimal(0)
-    reason: str = ""
+    status: OrderStatus
+    venue_order_id: str
+    filled_qty: Decimal
+    filled_value: Decimal
+    fees: Decimal
+    reason: str
     # Every change as (ts, status, reason), flattened into one tuple: a year's backtest keeps tens of thousands
     # of orders, and a list of 3-tuples cost 170 bytes an order more. Read it as `history`.
     _changes: tuple[int | OrderStatus | str, ...] = field(default=(), init=False, repr=False)
+
+    def __init__(self, request: OrderRequest, created_ts: int, status: OrderStatus = OrderStatus.CREATED,
+                 venue_order_id: str = "", filled_qty: Decimal = Decimal(0), filled_value: Decimal = Decimal(0),
+                 fees: Decimal = Decimal(0), reason: str = "") -> None:
+        self.request = request
+        self.created_ts = created_ts
+        self.status = status
+        self.venue_order_id = venue_order_id
+        self.filled_qty = filled_qty
+        self.filled_value = filled_value
+        self.fees = fees
+        self.reason = reason
+        self._changes = ()
 
     @property
     def history(self) -> tuple[tuple[int, OrderStatus, str], ...]:

@@ -11,19 +11,27 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class CorrelationResult:
     """The verdict against one open position."""
 
-    other: str
-    correlation: float | None  # None when it could not be measured
-    points: int
-    passed: bool
-    detail: str
+    other: Final[str]
+    correlation: Final[float | None]  # None when it could not be measured
+    points: Final[int]
+    passed: Final[bool]
+    detail: Final[str]
+
+    def __init__(self, other: str, correlation: float | None, points: int, passed: bool, detail: str) -> None:
+        self.other = other
+        self.correlation = correlation
+        self.points = points
+        self.passed = passed
+        self.detail = detail
 
 
 def pearson(a: np.ndarray, b: np.ndarray, min_points: int) -> tuple[float | None, int]:

@@ -8,97 +8,157 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from perpbot.model import Fill, FundingPayment, OrderRequest, OrderStatus
 
 
-@dataclass(frozen=True, slots=True)
+# Records made for every order write out `__init__` (compiled; see perpbot.model.trading's docstring).
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class OrderAccepted:
-    ts: int
-    client_id: str
-    venue_order_id: str
-    status: OrderStatus  # NEW for plain orders, UNTRIGGERED for conditional ones
+    ts: Final[int]
+    client_id: Final[str]
+    venue_order_id: Final[str]
+    status: Final[OrderStatus]  # NEW for plain orders, UNTRIGGERED for conditional ones
+
+    def __init__(self, ts: int, client_id: str, venue_order_id: str, status: OrderStatus) -> None:
+        self.ts = ts
+        self.client_id = client_id
+        self.venue_order_id = venue_order_id
+        self.status = status
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class OrderRejected:
-    ts: int
-    client_id: str
-    reason: str
+    ts: Final[int]
+    client_id: Final[str]
+    reason: Final[str]
+
+    def __init__(self, ts: int, client_id: str, reason: str) -> None:
+        self.ts = ts
+        self.client_id = client_id
+        self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class OrderCancelled:
-    ts: int
-    client_id: str
-    reason: str
+    ts: Final[int]
+    client_id: Final[str]
+    reason: Final[str]
+
+    def __init__(self, ts: int, client_id: str, reason: str) -> None:
+        self.ts = ts
+        self.client_id = client_id
+        self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class OrderAmended:
-    ts: int
-    client_id: str
-    qty: Decimal | None
-    price: Decimal | None
-    trigger_price: Decimal | None
+    ts: Final[int]
+    client_id: Final[str]
+    qty: Final[Decimal | None]
+    price: Final[Decimal | None]
+    trigger_price: Final[Decimal | None]
+
+    def __init__(self, ts: int, client_id: str, qty: Decimal | None, price: Decimal | None,
+                 trigger_price: Decimal | None) -> None:
+        self.ts = ts
+        self.client_id = client_id
+        self.qty = qty
+        self.price = price
+        self.trigger_price = trigger_price
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class OrderTriggered:
     """A conditional order's trigger was hit: it is now a live market order."""
 
-    ts: int
-    client_id: str
+    ts: Final[int]
+    client_id: Final[str]
+
+    def __init__(self, ts: int, client_id: str) -> None:
+        self.ts = ts
+        self.client_id = client_id
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class OrderFilled:
-    ts: int
-    fill: Fill
+    ts: Final[int]
+    fill: Final[Fill]
+
+    def __init__(self, ts: int, fill: Fill) -> None:
+        self.ts = ts
+        self.fill = fill
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class OrderCreatedByVenue:
     """The venue made an order itself, e.g. the stop-loss attached to an entry once it filled."""
 
-    ts: int
-    request: OrderRequest
-    parent_client_id: str
-    venue_order_id: str
+    ts: Final[int]
+    request: Final[OrderRequest]
+    parent_client_id: Final[str]
+    venue_order_id: Final[str]
+
+    def __init__(self, ts: int, request: OrderRequest, parent_client_id: str, venue_order_id: str) -> None:
+        self.ts = ts
+        self.request = request
+        self.parent_client_id = parent_client_id
+        self.venue_order_id = venue_order_id
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class OrderUnknown:
     """The venue did not say what happened (timeout, dropped connection): find the order by client id."""
 
-    ts: int
-    client_id: str
-    detail: str
+    ts: Final[int]
+    client_id: Final[str]
+    detail: Final[str]
+
+    def __init__(self, ts: int, client_id: str, detail: str) -> None:
+        self.ts = ts
+        self.client_id = client_id
+        self.detail = detail
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class OrderStatusReport:
     """An answer to a query by client id: how the venue sees the order now."""
 
-    ts: int
-    client_id: str
-    status: OrderStatus
-    filled_qty: Decimal
-    reason: str = ""
+    ts: Final[int]
+    client_id: Final[str]
+    status: Final[OrderStatus]
+    filled_qty: Final[Decimal]
+    reason: Final[str]
+
+    def __init__(self, ts: int, client_id: str, status: OrderStatus, filled_qty: Decimal, reason: str = "") -> None:
+        self.ts = ts
+        self.client_id = client_id
+        self.status = status
+        self.filled_qty = filled_qty
+        self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class FundingSettled:
-    payment: FundingPayment
+    payment: Final[FundingPayment]
+
+    def __init__(self, payment: FundingPayment) -> None:
+        self.payment = payment
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, init=False, unsafe_hash=True)
 class PositionLiquidated:
     """The venue closed a position at its bankruptcy price; `fill` is that forced execution."""
 
-    ts: int
-    fill: Fill
-    liquidation_price: Decimal
+    ts: Final[int]
+    fill: Final[Fill]
+    liquidation_price: Final[Decimal]
+
+    def __init__(self, ts: int, fill: Fill, liquidation_price: Decimal) -> None:
+        self.ts = ts
+        self.fill = fill
+        self.liquidation_price = liquidation_price
 
 
 VenueEvent = (

@@ -51,14 +51,20 @@ def to_decimal(value: float) -> Decimal:
     return Decimal(repr(value))
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class _Live:
     """An order resting on the simulated book."""
 
     request: OrderRequest
     venue_id: str
-    filled: Decimal = ZERO
-    born_ts: int = -1  # bar in which an attached order was created intrabar: it may only hurt that bar
+    filled: Decimal
+    born_ts: int  # bar in which an attached order was created intrabar: it may only hurt that bar
+
+    def __init__(self, request: OrderRequest, venue_id: str, filled: Decimal = ZERO, born_ts: int = -1) -> None:
+        self.request = request
+        self.venue_id = venue_id
+        self.filled = filled
+        self.born_ts = born_ts
 
     @property
     def remaining(self) -> Decimal:
