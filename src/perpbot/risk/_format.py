@@ -11,9 +11,14 @@ def fmt(value: Decimal | float) -> str:
     """At most 8 decimal places, trailing zeros dropped: 0.2000 -> "0.2", 19700.000 -> "19700"."""
     number = value if isinstance(value, Decimal) else decimal_of(value)
     try:
-        text = format(number.quantize(_EIGHT_PLACES), "f")
+        quantized = number.quantize(_EIGHT_PLACES)
     except InvalidOperation:  # not finite, or too many digits to quantise: show it as it is
         text = format(number, "f")
+    else:
+        # str() is the cheap way to text; it writes an exponent only below 1e-6, where format() is needed.
+        text = str(quantized)
+        if "E" in text:
+            text = format(quantized, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 

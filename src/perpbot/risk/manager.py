@@ -170,12 +170,12 @@ class RiskManager:
             return _reject(
                 checks, "stop",
                 f"{symbol}: stop distance {fmt(distance)} ({source}) gives no usable stop from entry {fmt(entry)} "
-                f"on tick {instrument.tick_size!s} (stop {stop!s})",
+                f"on tick {str(instrument.tick_size)} (stop {str(stop)})",
             )
         take_profit, tp_note = _take_profit(instrument, entry, intent.take_profit_distance, long)
         checks.append((
             "stop", True,
-            f"stop {stop!s} ({source} distance {distance!s}, {risk_per_unit!s} from entry {entry!s} "
+            f"stop {str(stop)} ({source} distance {str(distance)}, {str(risk_per_unit)} from entry {str(entry)} "
             f"after rounding toward entry){tp_note}",
         ))
 
@@ -191,19 +191,19 @@ class RiskManager:
         if sizing == "risk":
             budget = equity * limits.risk_fraction
             qty = risk_qty(equity, limits.risk_fraction, risk_per_unit)
-            sizing_detail = (f"risk {budget!s} USDT ({limits.risk_pct_text} of equity {equity!s}) "
-                             f"/ {risk_per_unit!s} per unit = {fmt(qty)}")
+            sizing_detail = (f"risk {str(budget)} USDT ({limits.risk_pct_text} of equity {str(equity)}) "
+                             f"/ {str(risk_per_unit)} per unit = {fmt(qty)}")
         elif sizing == "fixed_qty":
             qty = limits.fixed_qty or ZERO
-            sizing_detail = f"fixed qty {qty!s}"
+            sizing_detail = f"fixed qty {str(qty)}"
         elif sizing == "fixed_notional":
             notional = limits.fixed_notional or ZERO
             qty = fixed_notional_qty(notional, entry)
-            sizing_detail = f"fixed notional {notional!s} USDT / {entry!s} = {fmt(qty)}"
+            sizing_detail = f"fixed notional {str(notional)} USDT / {str(entry)} = {fmt(qty)}"
         else:
             fraction = limits.equity_fraction or ZERO
             qty = equity_fraction_qty(equity, fraction, entry)
-            sizing_detail = (f"{limits.equity_fraction_pct:g}% of equity {equity!s} / {entry!s} "
+            sizing_detail = (f"{limits.equity_fraction_pct:g}% of equity {str(equity)} / {str(entry)} "
                              f"= {fmt(qty)}")
         checks.append(("sizing", True, sizing_detail))
 
@@ -213,7 +213,7 @@ class RiskManager:
                 qty *= factor
                 checks.append((
                     "loss_streak", True,
-                    f"{self.streak.losses} consecutive losses: size x {factor!s} = {fmt(qty)}",
+                    f"{self.streak.losses} consecutive losses: size x {str(factor)} = {fmt(qty)}",
                 ))
             else:
                 checks.append(_FULL_SIZE)
@@ -222,12 +222,12 @@ class RiskManager:
         configured = portfolio.leverage(symbol)
         leverage = clamp_leverage(configured, limits.max_leverage if enabled else configured, instrument)
         if leverage <= 0:
-            return _reject(checks, "leverage", f"{symbol}: leverage must be positive, was {configured!s}",
+            return _reject(checks, "leverage", f"{symbol}: leverage must be positive, was {str(configured)}",
                            stop=stop, take_profit=take_profit)
         checks.append((
             "leverage", True,
-            f"{leverage!s}x" if leverage == configured else
-            f"{leverage!s}x (configured {configured!s}x clamped to the maximum)",
+            f"{str(leverage)}x" if leverage == configured else
+            f"{str(leverage)}x (configured {str(configured)}x clamped to the maximum)",
         ))
 
         same_side = held * direction > 0
@@ -238,14 +238,14 @@ class RiskManager:
                 return _reject(
                     checks, "margin_cap",
                     f"{symbol}: the open position of {fmt(abs(held))} already uses the margin cap of "
-                    f"{limits.margin_pct_text} of equity (qty {fmt(cap)} at {leverage!s}x)",
+                    f"{limits.margin_pct_text} of equity (qty {fmt(cap)} at {str(leverage)}x)",
                     stop=stop, take_profit=take_profit, leverage=leverage,
                 )
             if qty > room:
                 checks.append((
                     "margin_cap", True,
                     f"qty {fmt(qty)} capped to {fmt(room)}: margin at most "
-                    f"{limits.margin_pct_text} of equity at {leverage!s}x",
+                    f"{limits.margin_pct_text} of equity at {str(leverage)}x",
                 ))
                 qty = room
             else:
@@ -273,14 +273,14 @@ class RiskManager:
                 return _reject(checks, "liquidation", f"{symbol}: {unsafe}",
                                stop=stop, take_profit=take_profit, leverage=leverage)
             checks.append((
-                "liquidation", True, f"stop {stop!s} inside the liquidation price {fmt(liq)} with the buffer"
+                "liquidation", True, f"stop {str(stop)} inside the liquidation price {fmt(liq)} with the buffer"
             ))
 
         problem = _exchange_problem(instrument, qty, sized, entry, market_room)
         if problem is not None:
             return _reject(checks, "exchange_filters", f"{symbol}: {problem}",
                            stop=stop, take_profit=take_profit, leverage=leverage)
-        checks.append(("exchange_filters", True, f"qty {qty!s} passes the filters{market_note}"))
+        checks.append(("exchange_filters", True, f"qty {str(qty)} passes the filters{market_note}"))
         return RiskDecision(True, qty, stop, take_profit, leverage, (), CheckLog(checks))
 
     def _correlation(self, symbol: str, direction: int, others: list[PositionView], portfolio: PortfolioView,
@@ -414,16 +414,16 @@ def _take_profit(instrument: Instrument, entry: Decimal, raw: float | None, long
         return None, f"; take-profit distance {raw} ignored"
     price = take_profit_price(instrument, entry, decimal_of(raw), long=long)
     if price <= 0 or (price <= entry if long else price >= entry):
-        return None, f"; take-profit distance {raw} gives no usable price ({price!s}), ignored"
-    return price, f"; take-profit {price!s}"
+        return None, f"; take-profit distance {raw} gives no usable price ({str(price)}), ignored"
+    return price, f"; take-profit {str(price)}"
 
 
 def _exchange_problem(instrument: Instrument, qty: Decimal, sized: Decimal, entry: Decimal,
                       market_room: Decimal) -> str | None:
     """Why the quantised qty cannot be sent; sizes below the minimum are rejected, never rounded up."""
     if market_room <= 0:
-        return f"the reversal's closing qty alone reaches the market-order maximum {instrument.max_market_qty!s}"
+        return f"the reversal's closing qty alone reaches the market-order maximum {str(instrument.max_market_qty)}"
     if qty < instrument.min_qty:
-        return (f"sized qty {fmt(sized)} rounds down to {qty!s} at qtyStep {instrument.qty_step!s}, "
-                f"below minOrderQty {instrument.min_qty!s}")
+        return (f"sized qty {fmt(sized)} rounds down to {str(qty)} at qtyStep {str(instrument.qty_step)}, "
+                f"below minOrderQty {str(instrument.min_qty)}")
     return instrument.check_order(qty, instrument.round_price(entry), market=True, reduce_only=False)
