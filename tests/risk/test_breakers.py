@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from perpbot.risk.breakers import DAILY_LOSS, DRAWDOWN, MANUAL, BreakerEvent, CircuitBreakers, iso_utc
 
@@ -243,3 +245,36 @@ def test_vectorised_first_breach_matches_the_event_loop() -> None:
             found = i
             break
     assert found == expected
+
+
+_marks = st.lists(st.tuples(st.integers(0, DAY_MS // 3), st.floats(min_value=1.0, max_value=20_000.0)), max_size=40)
+
+
+def _twins(daily: float, drawdown: float, marks: list[tuple[int, float]], start: dict | None = None) -> None:
+    """Feed the same marks as Decimals to one breaker and as floats to another: events and state must agree."""
+    exact, fast = CircuitBreakers(daily, drawdown), CircuitBreakers(daily, drawdown)
+    if start is not None:
+        exact.restore(start)
+        fast.restore(start)
+    ts = T0
+    for step, equity in marks:
+        ts += step
+        assert fast.on_equity_float(ts, equity) == exact.on_equity(ts, Decimal(repr(equity)))
+        assert fast.state() == exact.state()
+
+
+@given(_marks, st.sampled_from([1.0, 5.0, 33.3]), st.sampled_from([2.5, 20.0, 99.0]))
+def test_float_marks_leave_the_breakers_as_decimal_marks_do(marks: list[tuple[int, float]], daily: float,
+                                                           drawdown: float) -> None:
+    _twins(daily, drawdown, marks)
+
+
+def test_float_marks_on_the_floors_and_the_peak_take_the_exact_path() -> None:
+    # 10,000 peak and day start: the daily floor is 9,500 exactly and the drawdown floor 8,000.
+    on_and_under = [(0, 10_000.0), (HOUR, 10_000.0), (HOUR, 9_500.0), (HOUR, 9_499.999999999998), (HOUR, 9_000.0)]
+    _twins(5.0, 20.0, on_and_under)
+    _twins(50.0, 20.0, [(0, 10_000.0), (HOUR, 8_000.0), (HOUR, 7_999.999999999999)])
+    # Restored from text that no float holds exactly: the peak sits between two floats.
+    state = {"version": 1, "day": T0 // DAY_MS, "day_start_equity": "10000.0000000000000001",
+             "peak_equity": "10000.0000000000000001", "last_equity": "10000", "tripped": [], "last_reset": None}
+    _twins(5.0, 20.0, [(0, 10_000.0), (0, 10_000.000000000002), (HOUR, 9_500.0)], start=state)

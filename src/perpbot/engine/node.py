@@ -272,8 +272,8 @@ class TradingNode:
 
     def on_equity(self, ts: int, equity: float | None = None) -> bool:
         """Show the risk manager the current equity; on a fresh breach close everything and return True."""
-        value = Decimal(repr(equity)) if equity is not None else self.equity()
-        tripped = self.risk.on_equity(ts, value)
+        risk = self.risk
+        tripped = risk.on_equity_float(ts, equity) if equity is not None else risk.on_equity(ts, self.equity())
         if tripped:
             self.close_all(ts, "risk_halt", note="; ".join(str(t) for t in tripped))
         return bool(tripped)

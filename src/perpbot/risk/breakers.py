@@ -7,6 +7,7 @@ the current equity, otherwise the very same breach would trip again at the next 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -14,6 +15,7 @@ from typing import Any, Final
 
 from perpbot.risk._format import decimal_of, fmt
 
+_MARGIN = 1e-12  # relative: the float fast path leaves marks this close to a boundary to the exact check
 DAY_MS = 86_400_000
 DAILY_LOSS = "daily_loss"
 DRAWDOWN = "drawdown"
@@ -80,6 +82,7 @@ class CircuitBreakers:
         "_day_start",
         "_drawdown_keep",
         "_drawdown_keep_f",
+        "_floors_f",
         "_last_equity",
         "_last_reset",
         "_max_daily_loss_pct",
@@ -102,7 +105,10 @@ class CircuitBreakers:
         self._day: int | None = None
         self._day_start: Decimal | None = None
         self._peak: Decimal | None = None
-        self._last_equity: Decimal | None = None
+        # The last equity seen, kept as given: a float from `on_equity_float` becomes a Decimal only when read.
+        self._last_equity: Decimal | float | None = None
+        # (peak, daily floor, drawdown floor) as floats, for `on_equity_float` to tell cheaply that nothing moves.
+        self._floors_f: tuple[float, float, float] | None = None
         self._tripped: list[BreakerEvent] = []
         self._last_reset: dict[str, Any] | None = None
 
@@ -147,12 +153,17 @@ class CircuitBreakers:
             raise ValueError(f"equity must be a finite number, was {equity}")
         day = ts // DAY_MS
         day_start = self._day_start
+        moved = False
         if day_start is None or self._day is None or day > self._day:
             self._day = day
             self._day_start = day_start = equity
+            moved = True
         peak = self._peak
         if peak is None or equity > peak:
             self._peak = peak = equity
+            moved = True
+        if moved or self._floors_f is None:
+            self._refresh_floors()
         self._last_equity = equity
         kinds = {event.kind for event in self._tripped} if self._tripped else ()
         new: list[BreakerEvent] = []
@@ -175,9 +186,39 @@ class CircuitBreakers:
         self._tripped.extend(new)
         return new
 
+    def on_equity_float(self, ts: int, equity: float) -> list[BreakerEvent]:
+        """`on_equity(ts, Decimal(repr(equity)))`, without making the Decimal when nothing can change.
+
+        Most marks are no new day, no new peak and well above both floors: then only the last equity moves, and
+        it is kept as the float (made a Decimal when read, the same value). The float tests leave a margin of
+        1e-12 of the reference, far above a float's rounding, so any mark near a boundary takes the exact path.
+        """
+        if not math.isfinite(equity):
+            raise ValueError(f"equity must be a finite number, was {equity}")
+        floors = self._floors_f
+        if floors is not None and not self._tripped and self._day is not None and ts // DAY_MS <= self._day:
+            peak, daily, drawdown = floors
+            if (equity < peak - abs(peak) * _MARGIN and equity > daily + abs(daily) * _MARGIN
+                    and equity > drawdown + abs(drawdown) * _MARGIN):
+                self._last_equity = equity
+                return []
+        return self.on_equity(ts, Decimal(repr(equity)))
+
+    def _refresh_floors(self) -> None:
+        if self._peak is None or self._day_start is None:
+            self._floors_f = None
+            return
+        self._floors_f = (float(self._peak), float(self._day_start * self._daily_keep),
+                          float(self._peak * self._drawdown_keep))
+
+    def _last(self) -> Decimal | None:
+        last = self._last_equity
+        return Decimal(repr(last)) if isinstance(last, float) else last
+
     def halt(self, ts: int, reason: str) -> BreakerEvent:
         """Latch a halt for a reason of the engine's own (e.g. a reconciliation mismatch)."""
-        equity = self._last_equity if self._last_equity is not None else Decimal(0)
+        last = self._last()
+        equity = last if last is not None else Decimal(0)
         event = BreakerEvent(MANUAL, ts, equity, equity, equity, reason)
         self._tripped.append(event)
         return event
@@ -186,7 +227,7 @@ class CircuitBreakers:
         """A person clears the halt; the peak and the day's start are rebased to `equity` (default: the last seen)."""
         if not by.strip():
             raise ValueError("reset needs the name of the person resetting, was empty")
-        base = equity if equity is not None else self._last_equity
+        base = equity if equity is not None else self._last()
         self._last_reset = {
             "by": by,
             "ts": ts,
@@ -198,6 +239,7 @@ class CircuitBreakers:
             self._day_start = base
             self._day = ts // DAY_MS
             self._last_equity = base
+        self._refresh_floors()
 
     # ------------------------------------------------------------------ persistence
     def state(self) -> dict[str, Any]:
@@ -207,7 +249,7 @@ class CircuitBreakers:
             "day": self._day,
             "day_start_equity": _text(self._day_start),
             "peak_equity": _text(self._peak),
-            "last_equity": _text(self._last_equity),
+            "last_equity": _text(self._last()),
             "tripped": [event.to_dict() for event in self._tripped],
             "last_reset": dict(self._last_reset) if self._last_reset else None,
         }
@@ -231,6 +273,7 @@ class CircuitBreakers:
         # Assigned only once everything parsed, so a bad state leaves the breakers as they were.
         self._day, self._day_start, self._peak, self._last_equity = parsed_day, day_start, peak, last_equity
         self._tripped, self._last_reset = tripped, last_reset
+        self._refresh_floors()
 
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)

@@ -316,6 +316,12 @@ class RiskManager:
             return []
         return self.breakers.on_equity(ts, equity)
 
+    def on_equity_float(self, ts: int, equity: float) -> list[BreakerEvent]:
+        """`on_equity` of a float mark (as a Decimal of its shortest repr, made only when it can matter)."""
+        if not self._enabled:
+            return []
+        return self.breakers.on_equity_float(ts, equity)
+
     def on_trade_closed(self, net_pnl: Decimal) -> Decimal:
         """Feed a closed trade's net PnL; returns the new size factor."""
         return self.streak.on_trade_closed(net_pnl)
