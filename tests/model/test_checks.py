@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -42,3 +43,15 @@ def test_decisions_with_a_check_log_equal_decisions_with_the_same_checks_as_a_tu
     as_tuple = RiskDecision(False, Decimal(0), None, None, Decimal(5), ("qty 0 is below 0.001",), checks)
     assert as_log == as_tuple
     assert repr(as_log) == repr(as_tuple)
+
+
+@given(_checks)
+def test_a_log_made_of_its_parts_equals_the_log_made_of_its_checks(checks: list[RiskCheck]) -> None:
+    parts = CheckLog.of_parts(tuple((c.name, c.passed) for c in checks), [c.detail for c in checks])
+    assert parts == CheckLog.of(checks)
+    assert list(parts) == checks
+
+
+def test_parts_of_different_lengths_are_refused() -> None:
+    with pytest.raises(ValueError, match="one text per check, got 1 for 2"):
+        CheckLog.of_parts((("halt", True), ("stop", True)), ["not halted"])

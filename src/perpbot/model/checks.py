@@ -40,9 +40,20 @@ class CheckLog(Sequence[RiskCheck]):
 
     def __init__(self, entries: Iterable[tuple[str, bool, str]]) -> None:
         entries = list(entries)
-        shape = tuple([(name, passed) for name, passed, _ in entries])
+        self._set(tuple([(name, passed) for name, passed, _ in entries]), [text for _, _, text in entries])
+
+    @classmethod
+    def of_parts(cls, shape: tuple[tuple[str, bool], ...], texts: list[str]) -> CheckLog:
+        """The log of checks given as their (name, passed) pairs and their texts, in order (the compiled risk
+        gate splits them itself: this class is interpreted, and its comprehensions cost more here)."""
+        log = cls.__new__(cls)
+        log._set(shape, texts)
+        return log
+
+    def _set(self, shape: tuple[tuple[str, bool], ...], texts: list[str]) -> None:
+        if len(shape) != len(texts):
+            raise ValueError(f"a check log needs one text per check, got {len(texts)} for {len(shape)}")
         self._shape = _SHAPES.setdefault(shape, shape)
-        texts = [text for _, _, text in entries]
         joined = _SEPARATOR.join(texts)
         self._texts: str | tuple[str, ...] = joined if texts and joined.count(_SEPARATOR) == len(texts) - 1 \
             else tuple(texts)

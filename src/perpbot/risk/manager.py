@@ -281,7 +281,7 @@ class RiskManager:
             return _reject(checks, "exchange_filters", f"{symbol}: {problem}",
                            stop=stop, take_profit=take_profit, leverage=leverage)
         checks.append(("exchange_filters", True, f"qty {str(qty)} passes the filters{market_note}"))
-        return RiskDecision(True, qty, stop, take_profit, leverage, (), CheckLog(checks))
+        return RiskDecision(True, qty, stop, take_profit, leverage, (), _check_log(checks))
 
     def _correlation(self, symbol: str, direction: int, others: list[PositionView], portfolio: PortfolioView,
                      checks: list[_Check]) -> str | None:
@@ -406,10 +406,14 @@ class _Limits:
         return dict(self.settings)
 
 
+def _check_log(checks: list[_Check]) -> CheckLog:
+    return CheckLog.of_parts(tuple([(name, passed) for name, passed, _ in checks]), [text for _, _, text in checks])
+
+
 def _reject(checks: list[_Check], name: str, reason: str, *, stop: Decimal | None = None,
             take_profit: Decimal | None = None, leverage: Decimal = ZERO) -> RiskDecision:
     checks.append((name, False, reason))
-    return RiskDecision(False, ZERO, stop, take_profit, leverage, (reason,), CheckLog(checks))
+    return RiskDecision(False, ZERO, stop, take_profit, leverage, (reason,), _check_log(checks))
 
 
 def _take_profit(instrument: Instrument, entry: Decimal, raw: float | None, long: bool) -> tuple[Decimal | None, str]:

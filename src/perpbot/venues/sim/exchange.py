@@ -51,9 +51,10 @@ def to_decimal(value: float) -> Decimal:
     return Decimal(repr(value))
 
 
-@dataclass(slots=True, init=False)
+@dataclass(slots=True, init=False, eq=False)
 class _Live:
-    """An order resting on the simulated book."""
+    """An order resting on the simulated book. Compared by identity: the queues find and remove this very entry
+    (by value, every lookup ran dataclass's field-by-field comparison)."""
 
     request: OrderRequest
     venue_id: str
