@@ -44,8 +44,8 @@ class Instrument:
         """Quantise a price to the tick; `mode` is a decimal rounding mode (floor for bids, ceiling for asks)."""
         value = price if isinstance(price, Decimal) else Decimal(repr(float(price)))
         if self._tick_is_place:
-            return value.quantize(self.tick_size, rounding=mode)
-        ticks = (value / self.tick_size).to_integral_value(rounding=mode)
+            return value.quantize(self.tick_size, mode)  # positional: compiled, a keyword costs an argument parse
+        ticks = (value / self.tick_size).to_integral_value(mode)
         return (ticks * self.tick_size).quantize(self.tick_size)
 
     def price_floor(self, price: Decimal | float) -> Decimal:
@@ -58,8 +58,8 @@ class Instrument:
         """Quantise a quantity down to the step: never trade more than was sized."""
         value = qty if isinstance(qty, Decimal) else Decimal(repr(float(qty)))
         if self._step_is_place:
-            return value.quantize(self.qty_step, rounding=ROUND_DOWN)
-        steps = (value / self.qty_step).to_integral_value(rounding=ROUND_DOWN)
+            return value.quantize(self.qty_step, ROUND_DOWN)
+        steps = (value / self.qty_step).to_integral_value(ROUND_DOWN)
         return (steps * self.qty_step).quantize(self.qty_step)
 
     def check_order(self, qty: Decimal, price: Decimal, *, market: bool, reduce_only: bool) -> str | None:

@@ -339,8 +339,8 @@ class SimVenue:
                                    reduce_only=request.reduce_only)
         if problem is not None:
             return f"10001: {problem}"
-        for name in ("price", "trigger_price", "stop_loss", "take_profit"):
-            value = getattr(request, name)
+        for name, value in (("price", request.price), ("trigger_price", request.trigger_price),
+                            ("stop_loss", request.stop_loss), ("take_profit", request.take_profit)):
             if value is not None and value % inst.tick_size != 0:
                 return f"10001: {name} {value} is not a multiple of tickSize {inst.tick_size}"
         position = self._positions.get(request.symbol).qty
