@@ -191,3 +191,14 @@ def test_number_helpers() -> None:
     with pytest.raises(ValueError):
         safe_ratio(1.0, -1.0)
     assert [json_number(x) for x in (math.nan, math.inf, -math.inf, 0.5)] == [None, "inf", "-inf", 0.5]
+
+
+def test_cagr_is_finite_up_to_the_largest_float_and_inf_beyond() -> None:
+    # 8,472 to 13,717 in six hours (the case property testing found): an exponent of about 703, a finite 3.46e305.
+    from perpbot.analytics.equity import cagr
+
+    six_hours = 6 * 3_600_000
+    expected = (13_717.0 / 8_472.0) ** (365 * 24 / 6) - 1
+    assert 1e305 < expected < 1e306
+    assert cagr(8_472.0, 13_717.0, six_hours) == pytest.approx(expected, rel=1e-9)
+    assert cagr(8_472.0, 14_000.0, six_hours) == math.inf  # (14,000 / 8,472) ** 1460 is beyond the largest float

@@ -71,7 +71,10 @@ def cagr(starting_balance: float, final_equity: float, span_ms: int) -> float:
     if final_equity <= 0:
         return -1.0
     exponent = math.log(final_equity / starting_balance) * YEAR_MS / span_ms
-    return math.inf if exponent > 700 else math.expm1(exponent)
+    try:
+        return math.expm1(exponent)
+    except OverflowError:  # beyond the largest float (an exponent above ~709.78), not before it
+        return math.inf
 
 
 def drawdowns(equity: Floats, timestamps_ms: Ints, starting_balance: float) -> tuple[float, float]:
