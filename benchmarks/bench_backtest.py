@@ -95,6 +95,13 @@ def run_once(source, symbols: tuple[str, ...], *, risk: bool, funding: bool):  #
     return time.perf_counter() - start, result
 
 
+def core_label() -> str:
+    """Compiled or interpreted: the figures depend on it (`make core` / `make pure`)."""
+    out = subprocess.run([sys.executable, "-c", "from perpbot.compiled import core_build; print(core_build().label)"],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
 def import_time() -> float:
     code = ("import time; t=time.perf_counter(); import perpbot.engine.service, perpbot.config; "
             "print(time.perf_counter()-t)")
@@ -127,6 +134,7 @@ def main() -> None:
         write_store(tmp, n, SYMBOLS[:1])
         print(f"data: {n:,} one-minute bars per symbol "
               f"({'bootstrapped from real BTCUSDT 1m returns' if shared_dir() else 'seeded random walk'})")
+        print(f"trading core: {core_label()}")
         print(f"import perpbot engine: {import_time():.3f} s (fresh interpreter)")
         t0 = time.perf_counter()
         source = load(tmp, SYMBOLS[:1])

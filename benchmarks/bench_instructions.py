@@ -76,6 +76,9 @@ def main() -> None:
         tmp = Path(tmp_name)
         write_store(tmp, args.bars, SYMBOLS[:max(args.symbols)])
         imports, _ = counted([__file__, "--imports-only"])
+        from bench_backtest import core_label
+
+        print(f"trading core: {core_label()}")
         print(f"{args.bars:,} one-minute bars per symbol; imports alone: {imports / 1e9:.3f} G instructions "
               "(taken off each job below)")
         for risk in args.risk:
