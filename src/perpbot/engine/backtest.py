@@ -40,7 +40,9 @@ class LoopTuning:
     Settings, not module constants, so that tests can force each path in the compiled core as well.
     """
 
-    short_stretch: int = 16  # stretches of fewer bars are searched for a breaker breach in plain floats
+    # Stretches of fewer bars are searched for a breaker breach in plain floats, longer ones with numpy. 64 in the
+    # compiled core (callgrind: 2.5% fewer instructions than 16 on 1 symbol, the same on 8).
+    short_stretch: int = 64
     curve_block: int = 16_384  # bars per block when the equity curve is built from the snapshots
 
 
