@@ -71,6 +71,15 @@ def test_pearson_property_matches_numpy(a: np.ndarray, seed: int) -> None:
     assert value == pytest.approx(np.corrcoef(a, b)[0, 1], abs=1e-6)
 
 
+def test_series_too_small_to_measure_are_not_measured_rather_than_dividing_by_zero() -> None:
+    # Property testing found it: returns of 1e-158 have positive variances whose product underflows to 0.
+    a = np.full(20, 1.3751998129961655e-158)
+    a[7] = 1.37519981e-158  # one return a rounding apart: the variance is positive, and subnormal
+    b = 0.5 * a + np.random.default_rng(0).normal(0, 0.01, len(a))
+    assert pearson(a, b, 20) == (None, 20)
+    assert pearson_rows(np.stack([a, b]), 20) == [(None, 20)]
+
+
 def test_same_side_high_correlation_is_rejected_with_the_numbers() -> None:
     result = check_pair("BTCUSDT", 1, BASE, "ETHUSDT", 1, 2 * BASE, 0.8, 20)
     assert not result.passed

@@ -102,7 +102,10 @@ def _from_sums(n: int, sx: float, sy: float, sxx: float, syy: float, sxy: float)
     # Treat a variance at rounding-noise level as a constant series: it has no correlation to measure.
     if var_x <= 1e-12 * sxx or var_y <= 1e-12 * syy or var_x <= 0 or var_y <= 0:
         return None
-    value = cov / math.sqrt(var_x * var_y)
+    spread = math.sqrt(var_x * var_y)
+    if spread == 0.0:  # both variances positive but so small (subnormal) that their product underflows
+        return None
+    value = cov / spread
     return max(-1.0, min(1.0, value))
 
 
