@@ -1,8 +1,9 @@
 """Values that flow through one trading cycle: signals, intents, risk decisions, fills, trades.
 
-The records here are dataclasses with `Final` fields (immutable: mypy rejects any assignment outside
-`__init__`) and a written-out `__init__`: compiled, it is about ten times cheaper than the one `dataclass`
-generates, which mypyc leaves interpreted (see `perpbot.compiled`).
+Records made for every order or decision are dataclasses with `Final` fields (immutable: mypy rejects any
+assignment outside `__init__`) and a written-out `__init__`: compiled, it is about ten times cheaper than the one
+`dataclass` generates, which mypyc leaves interpreted (see `perpbot.compiled`). Records made rarely (a funding
+payment, once per funding interval) stay frozen dataclasses, immutable at run time too.
 """
 
 from __future__ import annotations
@@ -125,25 +126,16 @@ class Fill:
         self.ts = ts
 
 
-@dataclass(slots=True, init=False, unsafe_hash=True)
+@dataclass(frozen=True, slots=True)
 class FundingPayment:
     """A funding settlement on an open position; `amount` is signed from the account's view."""
 
-    symbol: Final[str]
-    ts: Final[int]
-    rate: Final[Decimal]
-    mark_price: Final[Decimal]
-    position_qty: Final[Decimal]
-    amount: Final[Decimal]
-
-    def __init__(self, symbol: str, ts: int, rate: Decimal, mark_price: Decimal, position_qty: Decimal,
-                 amount: Decimal) -> None:
-        self.symbol = symbol
-        self.ts = ts
-        self.rate = rate
-        self.mark_price = mark_price
-        self.position_qty = position_qty
-        self.amount = amount
+    symbol: str
+    ts: int
+    rate: Decimal
+    mark_price: Decimal
+    position_qty: Decimal
+    amount: Decimal
 
 
 @dataclass(slots=True, init=False, unsafe_hash=True)

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any
 
 from perpbot.risk._format import decimal_of, fmt
 
@@ -28,24 +28,16 @@ def iso_utc(ts: int) -> str:
     return datetime.fromtimestamp(ts / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@dataclass(slots=True, init=False, unsafe_hash=True)
+@dataclass(frozen=True, slots=True)
 class BreakerEvent:
     """A breaker that has just tripped: which one, when, and the numbers behind it."""
 
-    kind: Final[str]  # DAILY_LOSS, DRAWDOWN or MANUAL
-    ts: Final[int]
-    equity: Final[Decimal]
-    reference: Final[Decimal]  # the day's starting equity, or the peak
-    floor: Final[Decimal]
-    detail: Final[str]
-
-    def __init__(self, kind: str, ts: int, equity: Decimal, reference: Decimal, floor: Decimal, detail: str) -> None:
-        self.kind = kind
-        self.ts = ts
-        self.equity = equity
-        self.reference = reference
-        self.floor = floor
-        self.detail = detail
+    kind: str  # DAILY_LOSS, DRAWDOWN or MANUAL
+    ts: int
+    equity: Decimal
+    reference: Decimal  # the day's starting equity, or the peak
+    floor: Decimal
+    detail: str
 
     def __str__(self) -> str:
         return f"{self.kind} at {iso_utc(self.ts)}: {self.detail}"

@@ -13,7 +13,8 @@ from typing import Final
 from perpbot.model import Fill, FundingPayment, OrderRequest, OrderStatus
 
 
-# Records made for every order write out `__init__` (compiled; see perpbot.model.trading's docstring).
+# Events of every order (accepted, filled, cancelled, triggered, the attached stop) write out `__init__`; the
+# rare ones stay frozen dataclasses (compiled; see perpbot.model.trading's docstring).
 @dataclass(slots=True, init=False, unsafe_hash=True)
 class OrderAccepted:
     ts: Final[int]
@@ -28,16 +29,11 @@ class OrderAccepted:
         self.status = status
 
 
-@dataclass(slots=True, init=False, unsafe_hash=True)
+@dataclass(frozen=True, slots=True)
 class OrderRejected:
-    ts: Final[int]
-    client_id: Final[str]
-    reason: Final[str]
-
-    def __init__(self, ts: int, client_id: str, reason: str) -> None:
-        self.ts = ts
-        self.client_id = client_id
-        self.reason = reason
+    ts: int
+    client_id: str
+    reason: str
 
 
 @dataclass(slots=True, init=False, unsafe_hash=True)
@@ -52,21 +48,13 @@ class OrderCancelled:
         self.reason = reason
 
 
-@dataclass(slots=True, init=False, unsafe_hash=True)
+@dataclass(frozen=True, slots=True)
 class OrderAmended:
-    ts: Final[int]
-    client_id: Final[str]
-    qty: Final[Decimal | None]
-    price: Final[Decimal | None]
-    trigger_price: Final[Decimal | None]
-
-    def __init__(self, ts: int, client_id: str, qty: Decimal | None, price: Decimal | None,
-                 trigger_price: Decimal | None) -> None:
-        self.ts = ts
-        self.client_id = client_id
-        self.qty = qty
-        self.price = price
-        self.trigger_price = trigger_price
+    ts: int
+    client_id: str
+    qty: Decimal | None
+    price: Decimal | None
+    trigger_price: Decimal | None
 
 
 @dataclass(slots=True, init=False, unsafe_hash=True)
@@ -107,58 +95,38 @@ class OrderCreatedByVenue:
         self.venue_order_id = venue_order_id
 
 
-@dataclass(slots=True, init=False, unsafe_hash=True)
+@dataclass(frozen=True, slots=True)
 class OrderUnknown:
     """The venue did not say what happened (timeout, dropped connection): find the order by client id."""
 
-    ts: Final[int]
-    client_id: Final[str]
-    detail: Final[str]
-
-    def __init__(self, ts: int, client_id: str, detail: str) -> None:
-        self.ts = ts
-        self.client_id = client_id
-        self.detail = detail
+    ts: int
+    client_id: str
+    detail: str
 
 
-@dataclass(slots=True, init=False, unsafe_hash=True)
+@dataclass(frozen=True, slots=True)
 class OrderStatusReport:
     """An answer to a query by client id: how the venue sees the order now."""
 
-    ts: Final[int]
-    client_id: Final[str]
-    status: Final[OrderStatus]
-    filled_qty: Final[Decimal]
-    reason: Final[str]
-
-    def __init__(self, ts: int, client_id: str, status: OrderStatus, filled_qty: Decimal, reason: str = "") -> None:
-        self.ts = ts
-        self.client_id = client_id
-        self.status = status
-        self.filled_qty = filled_qty
-        self.reason = reason
+    ts: int
+    client_id: str
+    status: OrderStatus
+    filled_qty: Decimal
+    reason: str = ""
 
 
-@dataclass(slots=True, init=False, unsafe_hash=True)
+@dataclass(frozen=True, slots=True)
 class FundingSettled:
-    payment: Final[FundingPayment]
-
-    def __init__(self, payment: FundingPayment) -> None:
-        self.payment = payment
+    payment: FundingPayment
 
 
-@dataclass(slots=True, init=False, unsafe_hash=True)
+@dataclass(frozen=True, slots=True)
 class PositionLiquidated:
     """The venue closed a position at its bankruptcy price; `fill` is that forced execution."""
 
-    ts: Final[int]
-    fill: Final[Fill]
-    liquidation_price: Final[Decimal]
-
-    def __init__(self, ts: int, fill: Fill, liquidation_price: Decimal) -> None:
-        self.ts = ts
-        self.fill = fill
-        self.liquidation_price = liquidation_price
+    ts: int
+    fill: Fill
+    liquidation_price: Decimal
 
 
 VenueEvent = (
