@@ -9,7 +9,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from perpbot.analytics import PerformanceReport, breakdown, compute_metrics, trade_stats
+from perpbot.analytics import PerformanceReport, breakdown, compute_metrics, trade_pnl, trade_stats
 from perpbot.analytics.numbers import json_number, safe_ratio
 from perpbot.model import ExitReason, Side, Trade
 
@@ -146,6 +146,30 @@ def test_breakdown_by_strategy_credits_every_listed_strategy() -> None:
     assert rows[1].to_dict() == {"key": "a", "count": 1, "net_pnl": 10.0, "win_rate": 1.0, "avg_pnl": 10.0,
                                  "profit_factor": "inf"}
     json.dumps([row.to_dict() for row in rows], allow_nan=False)
+
+
+def _mixed() -> list[Trade]:
+    return [trade("1", T0 + 5), trade("-1", T0 + 1), trade("2", T0 + 6), trade("-2", T0 + 2)]
+
+
+def test_net_pnl_given_by_the_caller_must_match_the_trades() -> None:
+    trades = [trade("1"), trade("-1"), trade("2")]
+    with pytest.raises(ValueError, match="pnl needs one value per trade: 1 for 3 trades"):
+        trade_stats(trades, [1.0])
+    with pytest.raises(ValueError, match="pnl needs one value per trade: 0 for 3 trades"):
+        breakdown(trades, "side", [])
+
+
+def test_streaks_follow_exit_order_whatever_the_order_given() -> None:
+    trades = _mixed()  # exits in the order 1, 2 (losses), 5, 6 (wins)
+    for given in (trades, list(reversed(trades)), sorted(trades, key=lambda t: t.exit_ts)):
+        s = trade_stats(given, trade_pnl(given))
+        assert (s.longest_win_streak, s.longest_loss_streak) == (2, 2)
+
+
+def test_a_strategy_listed_twice_counts_once() -> None:
+    rows = breakdown([trade("3", strategies=("a", "a")), trade("-1", strategies=("a",))], "strategy")
+    assert [(r.key, r.count, r.net_pnl) for r in rows] == [("a", 2, 2.0)]
 
 
 def test_breakdown_by_other_keys() -> None:

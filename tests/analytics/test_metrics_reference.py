@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perpbot.analytics import PerformanceReport, breakdown, compute_metrics
+from perpbot.analytics import PerformanceReport, breakdown, compute_metrics, trade_pnl
 from perpbot.model import ExitReason, Side, Trade
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -244,6 +244,9 @@ def test_every_metric_matches_the_reference(data: st.DataObject) -> None:
         got = getattr(report, name)
         assert close(float(got), float(want)), f"{name}: got {got}, reference {want}"
     assert report.sharpe != report.sharpe or report.num_daily_returns >= 2
+    given_pnl = compute_metrics(np.array(equity), np.array(ts, dtype=np.int64), trades, starting_balance=start,
+                                fees_paid=12.5, funding_paid=-3.0, trade_pnl=trade_pnl(trades))
+    assert str(given_pnl) == str(report)  # the same figures from the caller's net PnL (str: NaN != NaN)
 
 
 @settings(max_examples=120, deadline=None)
@@ -265,6 +268,7 @@ def test_breakdown_matches_the_reference(data: st.DataObject, key: str) -> None:
         for label in labels:
             groups.setdefault(label, []).append(t)
     rows = breakdown(trades, key)
+    assert str(breakdown(trades, key, trade_pnl(trades))) == str(rows)
     assert [r.key for r in rows] == sorted(groups)
     table = {r.key: r for r in rows}
     for label, members in groups.items():

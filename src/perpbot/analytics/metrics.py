@@ -111,12 +111,14 @@ def compute_metrics(
     exposure_fraction: float | None = None,
     fees_paid: float,
     funding_paid: float,
+    trade_pnl: Sequence[float] | None = None,
 ) -> PerformanceReport:
     """Build the report from the equity curve (one value per timestamp, sorted) and the closed trades.
 
     `exposure_fraction` is the time in market as the engine measured it; without it, exposure is
     the union of the trades' holding intervals over the curve's span. `fees_paid`/`funding_paid`
-    are the ledger's totals, reported as given.
+    are the ledger's totals, reported as given. `trade_pnl` is `analytics.trade_pnl(trades)`, when the caller
+    has it already.
     """
     eq = np.asarray(equity, dtype=np.float64)
     ts = np.asarray(timestamps_ms, dtype=np.int64)
@@ -138,7 +140,7 @@ def compute_metrics(
     daily = daily_returns(eq, ts, starting_balance)
     growth = cagr(starting_balance, final, end_ts - start_ts)
     max_dd, dd_days = drawdowns(eq, ts, starting_balance)
-    stats = trade_stats(trades)
+    stats = trade_stats(trades, trade_pnl)
     exposure = exposure_fraction if exposure_fraction is not None else exposure_from_trades(trades, start_ts, end_ts)
     return PerformanceReport(
         start_ts=start_ts,

@@ -6,9 +6,10 @@ break-even trade is neither but counts in the trade count (so it lowers the win 
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,39 +44,59 @@ def _mean(values: list[float]) -> float:
     return statistics.fmean(values) if values else math.nan
 
 
-def _longest_run(flags: Iterable[bool]) -> int:
-    best = run = 0
-    for flag in flags:
-        run = run + 1 if flag else 0
-        best = max(best, run)
-    return best
+def _longest_runs(pnl: list[float]) -> tuple[int, int]:
+    """The longest runs of wins (> 0) and of losses (< 0), in one pass (a year of minutes has ~20,000 trades)."""
+    best_win = best_loss = win = loss = 0
+    for value in pnl:
+        if value > 0:
+            win += 1
+            loss = 0
+            best_win = max(best_win, win)
+        elif value < 0:
+            loss += 1
+            win = 0
+            best_loss = max(best_loss, loss)
+        else:
+            win = loss = 0
+    return best_win, best_loss
 
 
-def trade_stats(trades: Sequence[Trade]) -> TradeStats:
+def trade_pnl(trades: Sequence[Trade]) -> list[float]:
+    """Each trade's net PnL as a float, in the given order: what every statistic here is made of."""
+    return [float(t.net_pnl) for t in trades]
+
+
+def trade_stats(trades: Sequence[Trade], pnl: Sequence[float] | None = None) -> TradeStats:
     """Win rate, profit factor (gross profit / gross loss; inf with no losses), expectancy (mean net
-    PnL per trade), averages, extremes, and the longest win/loss streaks in exit-time order."""
-    ordered = sorted(trades, key=lambda t: t.exit_ts)
-    pnl = [float(t.net_pnl) for t in ordered]
-    wins = [p for p in pnl if p > 0]
-    losses = [p for p in pnl if p < 0]
+    PnL per trade), averages, extremes, and the longest win/loss streaks in exit-time order.
+    `pnl` is `trade_pnl(trades)`, when the caller has it already."""
+    values = trade_pnl(trades) if pnl is None else list(pnl)
+    if len(values) != len(trades):
+        raise ValueError(f"pnl needs one value per trade: {len(values)} for {len(trades)} trades")
+    exits = [t.exit_ts for t in trades]
+    if any(later < earlier for earlier, later in itertools.pairwise(exits)):  # the engine keeps them in exit order
+        values = [values[i] for i in sorted(range(len(values)), key=exits.__getitem__)]
+    wins = [p for p in values if p > 0]
+    losses = [p for p in values if p < 0]
     gross_profit = math.fsum(wins)
     gross_loss = -math.fsum(losses)
+    longest_win, longest_loss = _longest_runs(values)
     return TradeStats(
-        num_trades=len(pnl),
+        num_trades=len(values),
         num_wins=len(wins),
         num_losses=len(losses),
-        win_rate=len(wins) / len(pnl) if pnl else math.nan,
-        net_pnl=math.fsum(pnl),
+        win_rate=len(wins) / len(values) if values else math.nan,
+        net_pnl=math.fsum(values),
         gross_profit=gross_profit,
         gross_loss=gross_loss,
         profit_factor=safe_ratio(gross_profit, gross_loss),
-        expectancy=_mean(pnl),
+        expectancy=_mean(values),
         avg_win=_mean(wins),
         avg_loss=_mean(losses),
-        best_trade=max(pnl) if pnl else math.nan,
-        worst_trade=min(pnl) if pnl else math.nan,
-        longest_win_streak=_longest_run(p > 0 for p in pnl),
-        longest_loss_streak=_longest_run(p < 0 for p in pnl),
+        best_trade=max(values) if values else math.nan,
+        worst_trade=min(values) if values else math.nan,
+        longest_win_streak=longest_win,
+        longest_loss_streak=longest_loss,
     )
 
 
@@ -101,16 +122,19 @@ class GroupStats:
         }
 
 
-def _labels_strategy(t: Trade) -> tuple[str, ...]:
-    return t.strategies or (NO_LABEL,)
+def _labels_strategy(t: Trade) -> str | tuple[str, ...]:
+    strategies = t.strategies
+    return strategies[0] if len(strategies) == 1 else strategies or NO_LABEL
 
 
-_KEYS: dict[str, Callable[[Trade], tuple[str, ...]]] = {
-    "strategy": _labels_strategy,
-    "symbol": lambda t: (t.symbol,),
-    "side": lambda t: (t.side.value,),
-    "regime": lambda t: (t.regime or NO_LABEL,),
-    "exit_reason": lambda t: (t.exit_reason.value,),
+# Each key's label of a trade; a trade has one label per key, except a strategy key (all the strategies behind it).
+# Enum labels read `_value_`: an enum member's `value` is a property, ten times slower on ~20,000 trades a key.
+_KEYS: dict[str, Callable[[Sequence[Trade]], list[str] | list[str | tuple[str, ...]]]] = {
+    "strategy": lambda trades: [_labels_strategy(t) for t in trades],
+    "symbol": lambda trades: [t.symbol for t in trades],
+    "side": lambda trades: [t.side._value_ for t in trades],
+    "regime": lambda trades: [t.regime or NO_LABEL for t in trades],
+    "exit_reason": lambda trades: [t.exit_reason._value_ for t in trades],
 }
 BREAKDOWN_KEYS: tuple[str, ...] = tuple(_KEYS)
 
@@ -121,16 +145,25 @@ def breakdown(trades: Sequence[Trade], key: str, pnl: Sequence[float] | None = N
     A trade credited to several strategies counts fully in each of their groups (the strategies
     agreed on the entry together), so strategy groups can add up to more than the whole. Trades
     without a strategy or a regime go to "(none)"; sides are spelled as Bybit does ("Buy"/"Sell").
-    `pnl` is each trade's net PnL as a float, when the caller has it already.
+    `pnl` is `trade_pnl(trades)`, when the caller has it already.
     """
     try:
         labels_of = _KEYS[key]
     except KeyError:
         raise ValueError(f"breakdown key must be one of {', '.join(BREAKDOWN_KEYS)}, was {key!r}") from None
-    values = [float(t.net_pnl) for t in trades] if pnl is None else pnl
+    values = trade_pnl(trades) if pnl is None else pnl
+    if len(values) != len(trades):
+        raise ValueError(f"pnl needs one value per trade: {len(values)} for {len(trades)} trades")
     groups: dict[str, list[float]] = {}
-    for trade, value in zip(trades, values, strict=True):
-        for label in dict.fromkeys(labels_of(trade)):  # a strategy listed twice still counts once
+    for labels, value in zip(labels_of(trades), values, strict=True):
+        if type(labels) is str:
+            members = groups.get(labels)
+            if members is None:
+                groups[labels] = [value]
+            else:
+                members.append(value)
+            continue
+        for label in dict.fromkeys(labels):  # a strategy listed twice still counts once
             groups.setdefault(label, []).append(value)
     return [_group_row(label, groups[label]) for label in sorted(groups)]
 
@@ -145,7 +178,7 @@ def _group_row(label: str, pnl: list[float]) -> GroupStats:
                       safe_ratio(gross_profit, gross_loss))
 
 
-def breakdowns(trades: Sequence[Trade]) -> dict[str, list[dict[str, Any]]]:
+def breakdowns(trades: Sequence[Trade], pnl: Sequence[float] | None = None) -> dict[str, list[dict[str, Any]]]:
     """Every breakdown of BREAKDOWN_KEYS as plain rows: what a result and a session keep."""
-    pnl = [float(t.net_pnl) for t in trades]
-    return {key: [row.to_dict() for row in breakdown(trades, key, pnl)] for key in BREAKDOWN_KEYS}
+    values = trade_pnl(trades) if pnl is None else pnl
+    return {key: [row.to_dict() for row in breakdown(trades, key, values)] for key in BREAKDOWN_KEYS}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from perpbot.analytics import breakdowns, compute_metrics
+from perpbot.analytics import breakdowns, compute_metrics, trade_pnl
 from perpbot.config import PerpbotConfig
 from perpbot.data.sources import MarketDataSource
 from perpbot.engine.backtest import BacktestLoop, LoopTuning
@@ -64,16 +64,17 @@ def run_backtest(config: PerpbotConfig, source: MarketDataSource, *, registry: S
     # indexes) goes before the metrics make their temporaries, where memory would otherwise peak.
     del loop, out, node
     close_ts = data.close_ts
+    pnl = trade_pnl(trades)
     report = compute_metrics(
         equity, close_ts, trades, starting_balance=float(config.account.starting_balance),
         exposure_fraction=float(exposure.mean()) if len(exposure) else 0.0,
-        fees_paid=float(ledger.fees_paid), funding_paid=float(-ledger.funding),
+        fees_paid=float(ledger.fees_paid), funding_paid=float(-ledger.funding), trade_pnl=pnl,
     )
     return BacktestResult(
         name=config.name, fingerprint=config.fingerprint(), config=config.model_dump(mode="json"),
         series=preparation.series, data_label=data_label, timeframe=data.timeframe,
         ts=np.asarray(close_ts), equity=equity, exposure=exposure, trades=trades,
         decisions=decisions, fills=fills, funding=funding, ledger=ledger,
-        metrics=report.to_dict(), breakdowns=breakdowns(trades), venue_stats=venue_stats,
+        metrics=report.to_dict(), breakdowns=breakdowns(trades, pnl), venue_stats=venue_stats,
         open_positions=open_positions, bars_visited=bars_visited, orders=orders,
     )
