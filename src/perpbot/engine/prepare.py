@@ -57,13 +57,25 @@ def effective_matrix(config: PerpbotConfig) -> MatrixConfig:
     return MatrixConfig(default={s.key: 1.0 for s in config.strategies})
 
 
-def _map_to_grid(src_open_ts: np.ndarray, src_tf: str, values: np.ndarray, grid_ts: np.ndarray,
-                 grid_tf: str, fill: float) -> np.ndarray:
-    """Values of source candles on the grid: the last source candle closed by each grid candle's close."""
+def _grid_rows(src_open_ts: np.ndarray, src_tf: str, grid_ts: np.ndarray, grid_tf: str) -> np.ndarray | slice:
+    """For each grid candle, the row of the last source candle closed by its close (-1 before the first). A
+    strategy on the execution timeframe (the usual case) has the grid as a run of its own candles, warm-up
+    before it: then the rows are that run, a slice, and a year of minutes needs no search."""
+    if src_tf == grid_tf and len(grid_ts):
+        first = int(np.searchsorted(src_open_ts, grid_ts[0]))
+        if np.array_equal(src_open_ts[first:first + len(grid_ts)], grid_ts):
+            return slice(first, first + len(grid_ts))
     src_close = src_open_ts + timeframe_ms(src_tf)
     grid_close = grid_ts + timeframe_ms(grid_tf)
-    idx = np.searchsorted(src_close, grid_close, side="right") - 1
-    out = np.where(idx >= 0, values[np.maximum(idx, 0)], fill)
+    rows: np.ndarray = np.searchsorted(src_close, grid_close, side="right") - 1
+    return rows
+
+
+def _map_to_grid(rows: np.ndarray | slice, values: np.ndarray, fill: float) -> np.ndarray:
+    """Values of source candles on the grid, by `_grid_rows`; `fill` before the first source candle closes."""
+    if isinstance(rows, slice):
+        return values[rows].astype(np.float64)  # a copy, as below: the caller owns what it gets
+    out = np.where(rows >= 0, values[np.maximum(rows, 0)], fill)
     return out.astype(np.float64)
 
 
@@ -165,11 +177,10 @@ def _strategy_on_grid(strat_cfg: StrategyConfig, registry: StrategyRegistry, sou
     tf = strat_cfg.timeframe
     frame = source.candles(symbol, tf, _warmup_start(start, strategy.warmup * 3, tf), end)
     out = strategy.compute(frame)
-    src_ts = frame["ts"].to_numpy(dtype=np.int64)
-    signal = _map_to_grid(src_ts, tf, out["signal"].to_numpy(dtype=np.float64), grid_ts, grid_tf, 0.0)
-    stop = _map_to_grid(src_ts, tf, out["stop_distance"].to_numpy(dtype=np.float64), grid_ts, grid_tf, np.nan)
-    tp = _map_to_grid(src_ts, tf, out["take_profit_distance"].to_numpy(dtype=np.float64), grid_ts, grid_tf,
-                      np.nan)
+    rows = _grid_rows(frame["ts"].to_numpy(dtype=np.int64), tf, grid_ts, grid_tf)
+    signal = _map_to_grid(rows, out["signal"].to_numpy(dtype=np.float64), 0.0)
+    stop = _map_to_grid(rows, out["stop_distance"].to_numpy(dtype=np.float64), np.nan)
+    tp = _map_to_grid(rows, out["take_profit_distance"].to_numpy(dtype=np.float64), np.nan)
     return signal, stop, tp
 
 
