@@ -127,7 +127,7 @@ def _labels_strategy(t: Trade) -> str | tuple[str, ...]:
     return strategies[0] if len(strategies) == 1 else strategies or NO_LABEL
 
 
-# Each key's label of a trade; a trade has one label per key, except a strategy key (all the strategies behind it).
+# Each key's labels of the trades: one label a trade, except for the strategy key (every strategy behind it).
 # Enum labels read `_value_`: an enum member's `value` is a property, ten times slower on ~20,000 trades a key.
 _KEYS: dict[str, Callable[[Sequence[Trade]], list[str] | list[str | tuple[str, ...]]]] = {
     "strategy": lambda trades: [_labels_strategy(t) for t in trades],
