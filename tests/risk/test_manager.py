@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
+import pickle
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pytest
 
 from perpbot.model import Direction, RiskDecision
+from perpbot.model.checks import CheckLog, DeferredCheckLog, RiskCheck
 from perpbot.risk.config import RiskConfig
 from perpbot.risk.manager import RiskManager
 
@@ -510,3 +514,57 @@ def test_a_regime_can_allow_fewer_open_positions() -> None:
     book = Book().hold("ETHUSDT", "1", "3000")
     reason = rejected(gate.assess(intent(), book, T0), "max_open_positions")
     assert reason.startswith("max open positions reached: 1 of 1 open (ETHUSDT)")
+
+
+# ---------------------------------------------------------------------- checks written when read
+def _as_read(decision: RiskDecision) -> list[tuple[str, bool, str]]:
+    return [(c.name, c.passed, c.detail) for c in decision.checks]
+
+
+@pytest.mark.parametrize("sizing", ["risk", "fixed_qty", "fixed_notional", "equity_fraction"])
+def test_an_approved_decisions_checks_read_later_are_those_of_its_time(sizing: str) -> None:
+    """The texts are written when read, from what the decision saw: a later account, loss streak, leverage or
+    halt changes none of them. Every check that reads the account or the manager's state is on this path."""
+    amounts: dict[str, Any] = {"fixed_qty": {"fixed_qty": D("0.05")}, "fixed_notional": {"fixed_notional": D("2500")},
+                               "equity_fraction": {"equity_fraction_pct": 10.0}}.get(sizing, {})
+    config = RiskConfig(sizing=sizing, by_regime={"trending": {"risk_per_trade_pct": 0.5}}, loss_streak_start=1,
+                        max_position_size_pct=5, **amounts)
+    manager = RiskManager(config)
+    manager.on_trade_closed(D(-10))  # one loss: size x 0.5
+    book = Book(series={"BTCUSDT": BASE, "ETHUSDT": 1.5 * BASE}, leverage_by_symbol={"BTCUSDT": D(25)})
+    book.hold("ETHUSDT", "-1", "3000").hold("BTCUSDT", "0.01", "49000")  # an add, and a hedge to measure
+    decision = manager.assess(intent(), book, T0)
+    assert decision.approved
+    assert type(decision.checks) is DeferredCheckLog
+    at_the_time = _as_read(decision)
+    assert [name for name, _, _ in at_the_time] == ["halt", "regime_limits", *ALL_CHECKS[1:]]
+    assert "1 consecutive losses: size x 0.5" in detail(decision, "loss_streak")
+    assert "configured 25x clamped" in detail(decision, "leverage")
+    assert detail(decision, "correlation").startswith("BTCUSDT vs ETHUSDT: correlation")
+
+    manager.on_trade_closed(D(10))
+    manager.on_trade_closed(D(-5))
+    manager.on_trade_closed(D(-5))
+    manager.halt(T0 + HOUR, "a test halt")
+    book.equity_value = D(7_500)
+    book.leverage_by_symbol["BTCUSDT"] = D(3)
+    book.open.clear()
+    book.series.clear()
+    assert _as_read(decision) == at_the_time
+    assert decision.checks == CheckLog.of(RiskCheck(*check) for check in at_the_time)
+
+
+def test_a_rejection_writes_its_checks_at_once() -> None:
+    decision = RiskManager().assess(intent(price=float("nan")), Book(), T0)
+    assert type(decision.checks) is CheckLog
+    assert rejected(decision, "price").startswith("BTCUSDT: reference price must be a positive finite number")
+
+
+def test_checks_written_when_read_copy_and_pickle_as_a_written_log() -> None:
+    decision = RiskManager().assess(intent(), Book(), T0)
+    written = CheckLog.of(decision.checks)
+    for copied in (copy.copy(decision.checks), pickle.loads(pickle.dumps(decision.checks))):
+        assert type(copied) is CheckLog
+        assert copied == written == decision.checks
+    assert len(decision.checks) == len(ALL_CHECKS) and decision.checks[3] == written[3]
+    assert dataclasses.replace(decision) == decision and hash(dataclasses.replace(decision)) == hash(decision)

@@ -6,7 +6,7 @@ bookkeeping apart for a compiled subclass (isinstance of a tuple against it came
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import overload
 
@@ -62,12 +62,13 @@ class CheckLog(Sequence[RiskCheck]):
     def of(cls, checks: Iterable[RiskCheck]) -> CheckLog:
         return cls((c.name, c.passed, c.detail) for c in checks)
 
-    def _details(self) -> Sequence[str]:
+    def _parts(self) -> tuple[tuple[tuple[str, bool], ...], Sequence[str]]:
+        """The (name, passed) pairs and the texts, in order."""
         texts = self._texts
-        return texts.split(_SEPARATOR) if isinstance(texts, str) else texts
+        return self._shape, texts.split(_SEPARATOR) if isinstance(texts, str) else texts
 
     def __len__(self) -> int:
-        return len(self._shape)
+        return len(self._parts()[0])
 
     @overload
     def __getitem__(self, index: int) -> RiskCheck: ...
@@ -78,8 +79,9 @@ class CheckLog(Sequence[RiskCheck]):
     def __getitem__(self, index: int | slice) -> RiskCheck | tuple[RiskCheck, ...]:
         if isinstance(index, slice):
             return tuple(self)[index]
-        name, passed = self._shape[index]
-        return RiskCheck(name, passed, self._details()[index])
+        shape, texts = self._parts()
+        name, passed = shape[index]
+        return RiskCheck(name, passed, texts[index])
 
     def __iter__(self) -> Iterator[RiskCheck]:
         for name, passed, detail in self.entries():
@@ -87,12 +89,14 @@ class CheckLog(Sequence[RiskCheck]):
 
     def entries(self) -> Iterator[tuple[str, bool, str]]:
         """(name, passed, detail) of each check, without making the RiskCheck objects (for writers)."""
-        for (name, passed), detail in zip(self._shape, self._details(), strict=True):
+        shape, texts = self._parts()
+        for (name, passed), detail in zip(shape, texts, strict=True):
             yield name, passed, detail
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, CheckLog):
-            return self._shape == other._shape and tuple(self._details()) == tuple(other._details())
+            (shape, texts), (other_shape, other_texts) = self._parts(), other._parts()
+            return shape == other_shape and tuple(texts) == tuple(other_texts)
         if isinstance(other, tuple | list):
             return tuple(self) == tuple(other)
         return NotImplemented
@@ -102,3 +106,24 @@ class CheckLog(Sequence[RiskCheck]):
 
     def __repr__(self) -> str:
         return repr(tuple(self))
+
+
+class DeferredCheckLog(CheckLog):
+    """A `CheckLog` written when it is read: `explain` makes the log again from what the decision saw (the risk
+    manager runs its gate once more on the inputs it kept), equal to the one it would have written then.
+
+    Nothing of a read is kept, so a run's decisions hold only what their explanations need; reading a log
+    costs the gate's time again (about 40 us), once per `entries()`, iteration or index.
+    """
+
+    __slots__ = ("_explain",)
+
+    def __init__(self, explain: Callable[[], CheckLog]) -> None:
+        self._explain = explain
+
+    def _parts(self) -> tuple[tuple[tuple[str, bool], ...], Sequence[str]]:
+        return self._explain()._parts()
+
+    def __reduce__(self) -> tuple[type[CheckLog], tuple[list[tuple[str, bool, str]]]]:
+        """Copied or pickled, it is the written log: the inputs behind it stay with the run."""
+        return CheckLog, (list(self.entries()),)

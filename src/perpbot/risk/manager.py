@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from perpbot.model import Instrument, Intent, RiskDecision
-from perpbot.model.checks import CheckLog
+from perpbot.model.checks import CheckLog, DeferredCheckLog
 from perpbot.risk._format import decimal_of, fmt
 from perpbot.risk.breakers import BreakerEvent, CircuitBreakers, iso_utc
 from perpbot.risk.config import RiskConfig
@@ -106,55 +106,96 @@ class RiskManager:
 
     # ------------------------------------------------------------------ the gate
     def assess(self, intent: Intent, portfolio: PortfolioView, ts: int) -> RiskDecision:
-        """Approve and size `intent`, or reject it with the reason; `ts` is the decision time (ms)."""
-        checks: list[_Check] = []
+        """Approve and size `intent`, or reject it with the reason; `ts` is the decision time (ms).
+
+        An approved decision's checks are written when first read (`DeferredCheckLog`): `assess` keeps what it
+        read of the account and of its own state (`_GateInputs`), and the gate runs again on that to write them,
+        equal to what it would have written now. A backtest takes tens of thousands of decisions, and writing
+        their texts was a tenth of its time; most are never read. A rejection writes them at once.
+        """
         symbol = intent.symbol
         direction = int(intent.direction)
         if direction == 0:
-            return _reject(checks, "intent", f"{symbol}: the intent is flat, there is nothing to size")
+            return _reject([], "intent", f"{symbol}: the intent is flat, there is nothing to size")
         enabled = self._enabled
-        long = direction > 0
         limits = self._by_regime.get(intent.regime, self._base)
-
         if enabled and self.breakers.halted:
             since = self.breakers.halted_since
             reason = f"trading halted: {self.breakers.halt_reason} since {iso_utc(since or 0)}"
-            return _reject(checks, "halt", reason)
-        if enabled:
-            checks.append(_NOT_HALTED)
-        if limits is not self._base:
-            checks.append(("regime_limits", True, limits.note))
+            return _reject([], "halt", reason)
 
         positions = portfolio.positions()
         existing = positions.get(symbol)
         held = existing.qty if existing is not None else ZERO
-
+        open_count = 0
+        correlation = _NO_OTHERS
         if enabled:
             others = [p for s, p in positions.items() if s != symbol and p.qty != 0]
+            open_count = len(others)
+            if held == 0 and open_count >= limits.max_open:
+                names = ", ".join(sorted(p.symbol for p in others))
+                return _reject(
+                    self._opening_checks(limits, symbol, direction, held, None), "max_open_positions",
+                    f"max open positions reached: {open_count} of {limits.max_open} open ({names})",
+                )
+            correlation = self._correlation(symbol, direction, others, portfolio)
+            if not correlation[1]:
+                return _reject(self._opening_checks(limits, symbol, direction, held, open_count), "correlation",
+                               correlation[2])
+        # Risk and equity-fraction sizing, and the margin cap, are all relative to a positive equity. Only they
+        # read it: it marks every open position, which a fixed size with the gate off never needs.
+        equity = portfolio.equity() if enabled or self._sizing in {"risk", "equity_fraction"} else None
+        same_side = held * direction > 0
+        inputs = _GateInputs(
+            self, intent, limits, portfolio.instrument(symbol), held,
+            existing.entry_price if same_side and existing is not None else None, equity,
+            portfolio.leverage(symbol), self.streak.losses, self.streak.factor, open_count, correlation,
+        )
+        decision = self._gate(inputs, explain=False)
+        return decision if decision.approved else self._gate(inputs, explain=True)
+
+    def _opening_checks(self, limits: _Limits, symbol: str, direction: int, held: Decimal,
+                        open_count: int | None) -> list[_Check]:
+        """The checks before the correlation gate, as they read for a decision that got past them (without the
+        open-positions check when `open_count` is None: that one failed)."""
+        checks: list[_Check] = []
+        enabled = self._enabled
+        if enabled:
+            checks.append(_NOT_HALTED)
+        if limits is not self._base:
+            checks.append(("regime_limits", True, limits.note))
+        if enabled and open_count is not None:
             if held != 0:
                 checks.append((
                     "max_open_positions", True,
                     f"{symbol} is already open ({'add' if held * direction > 0 else 'reversal'}): not a new position",
                 ))
-            elif len(others) >= limits.max_open:
-                names = ", ".join(sorted(p.symbol for p in others))
-                return _reject(
-                    checks, "max_open_positions",
-                    f"max open positions reached: {len(others)} of {limits.max_open} open ({names})",
-                )
             else:
                 checks.append((
-                    "max_open_positions", True, f"{len(others)} of {limits.max_open} open before this one"
+                    "max_open_positions", True, f"{open_count} of {limits.max_open} open before this one"
                 ))
-            failed = self._correlation(symbol, direction, others, portfolio, checks)
-            if failed is not None:
-                return _reject(checks, "correlation", failed)
+        return checks
+
+    def _gate(self, inputs: _GateInputs, *, explain: bool) -> RiskDecision:
+        """The gate from the correlation check on, on what `assess` read. With `explain` it writes every check's
+        text; without, only a rejection's reason (and then runs again with `explain` for the rest)."""
+        intent, limits = inputs.intent, inputs.limits
+        symbol = intent.symbol
+        direction = int(intent.direction)
+        enabled = self._enabled
+        long = direction > 0
+        held = inputs.held
+        checks: list[_Check] = []
+        if explain:
+            checks = self._opening_checks(limits, symbol, direction, held, inputs.open_count)
+            if enabled:
+                checks.append(inputs.correlation)
 
         ref = intent.reference_price
         if not (math.isfinite(ref) and ref > 0):
             return _reject(checks, "price", f"{symbol}: reference price must be a positive finite number, was {ref}")
         entry = decimal_of(ref)
-        instrument = portfolio.instrument(symbol)
+        instrument = inputs.instrument
 
         # Stop: from the intent, else the default percentage; on the tick, rounded toward entry.
         raw_distance = intent.stop_distance
@@ -173,62 +214,68 @@ class RiskManager:
                 f"on tick {str(instrument.tick_size)} (stop {str(stop)})",
             )
         take_profit, tp_note = _take_profit(instrument, entry, intent.take_profit_distance, long)
-        checks.append((
-            "stop", True,
-            f"stop {str(stop)} ({source} distance {str(distance)}, {str(risk_per_unit)} from entry {str(entry)} "
-            f"after rounding toward entry){tp_note}",
-        ))
+        if explain:
+            checks.append((
+                "stop", True,
+                f"stop {str(stop)} ({source} distance {str(distance)}, {str(risk_per_unit)} from entry {str(entry)} "
+                f"after rounding toward entry){tp_note}",
+            ))
 
         # Sizing.
         sizing = self._sizing
-        # Risk and equity-fraction sizing, and the margin cap, are all relative to a positive equity. Only they
-        # read it: it marks every open position, which a fixed size with the gate off never needs.
-        needs_equity = enabled or sizing in {"risk", "equity_fraction"}
-        equity = portfolio.equity() if needs_equity else ZERO
-        if needs_equity and not (equity.is_finite() and equity > 0):
+        equity = inputs.equity if inputs.equity is not None else ZERO
+        if inputs.equity is not None and not (equity.is_finite() and equity > 0):
             return _reject(checks, "sizing", f"equity must be positive to size a position, was {fmt(equity)}",
                            stop=stop, take_profit=take_profit)
+        sizing_detail = ""
         if sizing == "risk":
-            budget = equity * limits.risk_fraction
             qty = risk_qty(equity, limits.risk_fraction, risk_per_unit)
-            sizing_detail = (f"risk {str(budget)} USDT ({limits.risk_pct_text} of equity {str(equity)}) "
-                             f"/ {str(risk_per_unit)} per unit = {fmt(qty)}")
+            if explain:
+                budget = equity * limits.risk_fraction
+                sizing_detail = (f"risk {str(budget)} USDT ({limits.risk_pct_text} of equity {str(equity)}) "
+                                 f"/ {str(risk_per_unit)} per unit = {fmt(qty)}")
         elif sizing == "fixed_qty":
             qty = limits.fixed_qty or ZERO
-            sizing_detail = f"fixed qty {str(qty)}"
+            if explain:
+                sizing_detail = f"fixed qty {str(qty)}"
         elif sizing == "fixed_notional":
             notional = limits.fixed_notional or ZERO
             qty = fixed_notional_qty(notional, entry)
-            sizing_detail = f"fixed notional {str(notional)} USDT / {str(entry)} = {fmt(qty)}"
+            if explain:
+                sizing_detail = f"fixed notional {str(notional)} USDT / {str(entry)} = {fmt(qty)}"
         else:
             fraction = limits.equity_fraction or ZERO
             qty = equity_fraction_qty(equity, fraction, entry)
-            sizing_detail = (f"{limits.equity_fraction_pct:g}% of equity {str(equity)} / {str(entry)} "
-                             f"= {fmt(qty)}")
-        checks.append(("sizing", True, sizing_detail))
+            if explain:
+                sizing_detail = (f"{limits.equity_fraction_pct:g}% of equity {str(equity)} / {str(entry)} "
+                                 f"= {fmt(qty)}")
+        if explain:
+            checks.append(("sizing", True, sizing_detail))
 
         if enabled:
-            factor = self.streak.factor
+            factor = inputs.factor
             if factor != _ONE:
                 qty *= factor
-                checks.append((
-                    "loss_streak", True,
-                    f"{self.streak.losses} consecutive losses: size x {str(factor)} = {fmt(qty)}",
-                ))
-            else:
+                if explain:
+                    checks.append((
+                        "loss_streak", True,
+                        f"{inputs.losses} consecutive losses: size x {str(factor)} = {fmt(qty)}",
+                    ))
+            elif explain:
                 checks.append(_FULL_SIZE)
 
         # Leverage: configured, at most the config's (when enabled) and the exchange's maximum.
-        configured = portfolio.leverage(symbol)
+        configured = inputs.configured
         leverage = clamp_leverage(configured, limits.max_leverage if enabled else configured, instrument)
         if leverage <= 0:
             return _reject(checks, "leverage", f"{symbol}: leverage must be positive, was {str(configured)}",
                            stop=stop, take_profit=take_profit)
-        checks.append((
-            "leverage", True,
-            f"{str(leverage)}x" if leverage == configured else
-            f"{str(leverage)}x (configured {str(configured)}x clamped to the maximum)",
-        ))
+        if explain:
+            checks.append((
+                "leverage", True,
+                f"{str(leverage)}x" if leverage == configured else
+                f"{str(leverage)}x (configured {str(configured)}x clamped to the maximum)",
+            ))
 
         same_side = held * direction > 0
         if enabled:
@@ -242,13 +289,14 @@ class RiskManager:
                     stop=stop, take_profit=take_profit, leverage=leverage,
                 )
             if qty > room:
-                checks.append((
-                    "margin_cap", True,
-                    f"qty {fmt(qty)} capped to {fmt(room)}: margin at most "
-                    f"{limits.margin_pct_text} of equity at {str(leverage)}x",
-                ))
+                if explain:
+                    checks.append((
+                        "margin_cap", True,
+                        f"qty {fmt(qty)} capped to {fmt(room)}: margin at most "
+                        f"{limits.margin_pct_text} of equity at {str(leverage)}x",
+                    ))
                 qty = room
-            else:
+            elif explain:
                 checks.append((
                     "margin_cap", True, f"qty {fmt(qty)} within the cap {fmt(room)} ({limits.margin_pct_text} margin)"
                 ))
@@ -257,7 +305,8 @@ class RiskManager:
         market_room = instrument.max_market_qty - (ZERO if same_side else abs(held))
         market_note = ""
         if qty > market_room > 0:
-            market_note = f"; capped {fmt(qty)} to the market-order maximum {fmt(market_room)}"
+            if explain:
+                market_note = f"; capped {fmt(qty)} to the market-order maximum {fmt(market_room)}"
             qty = market_room
         sized = qty
         qty = quantise_qty(instrument, qty)
@@ -265,33 +314,35 @@ class RiskManager:
         if enabled:
             position_qty = abs(held) + qty if same_side else qty
             position_entry = entry
-            if same_side and position_qty > 0 and existing is not None:
-                position_entry = (abs(held) * existing.entry_price + qty * entry) / position_qty
+            existing_entry = inputs.existing_entry
+            if same_side and position_qty > 0 and existing_entry is not None:
+                position_entry = (abs(held) * existing_entry + qty * entry) / position_qty
             liq = liquidation_price(position_entry, leverage, instrument.maintenance_margin_rate, long=long)
             unsafe = stop_inside_liquidation(stop, position_entry, liq, self._buffer_fraction, long=long)
             if unsafe is not None:
                 return _reject(checks, "liquidation", f"{symbol}: {unsafe}",
                                stop=stop, take_profit=take_profit, leverage=leverage)
-            checks.append((
-                "liquidation", True, f"stop {str(stop)} inside the liquidation price {fmt(liq)} with the buffer"
-            ))
+            if explain:
+                checks.append((
+                    "liquidation", True, f"stop {str(stop)} inside the liquidation price {fmt(liq)} with the buffer"
+                ))
 
         problem = _exchange_problem(instrument, qty, sized, entry, market_room)
         if problem is not None:
             return _reject(checks, "exchange_filters", f"{symbol}: {problem}",
                            stop=stop, take_profit=take_profit, leverage=leverage)
+        if not explain:
+            return RiskDecision(True, qty, stop, take_profit, leverage, (), DeferredCheckLog(inputs.explain))
         checks.append(("exchange_filters", True, f"qty {str(qty)} passes the filters{market_note}"))
         return RiskDecision(True, qty, stop, take_profit, leverage, (), _check_log(checks))
 
-    def _correlation(self, symbol: str, direction: int, others: list[PositionView], portfolio: PortfolioView,
-                     checks: list[_Check]) -> str | None:
-        """Append the correlation check; return the rejection reason if it fails."""
+    def _correlation(self, symbol: str, direction: int, others: list[PositionView],
+                     portfolio: PortfolioView) -> _Check:
+        """The correlation check against the open positions; failed, its text is the rejection's reason."""
         if not others:
-            checks.append(_NO_OTHERS)
-            return None
+            return _NO_OTHERS
         if self._max_corr >= 1.0:  # no correlation can exceed 1: skip the measurement, it cannot fail
-            checks.append(_NOT_LIMITED)
-            return None
+            return _NOT_LIMITED
         lookback, min_points, limit = self._corr_lookback, self._corr_min_points, self._max_corr
         block = portfolio.returns_block([symbol, *[pos.symbol for pos in others]], lookback)
         if block is not None:
@@ -304,10 +355,9 @@ class RiskManager:
             result = judge_pair(symbol, direction, pos.symbol, 1 if pos.qty > 0 else -1, corr, points, limit,
                                 min_points)
             if not result.passed:
-                return result.detail
+                return ("correlation", False, result.detail)
             notes.append(result.detail)
-        checks.append(("correlation", True, "; ".join(notes)))
-        return None
+        return ("correlation", True, "; ".join(notes))
 
     # ------------------------------------------------------------------ feedback from the engine
     def on_equity(self, ts: int, equity: Decimal) -> list[BreakerEvent]:
@@ -367,6 +417,33 @@ class RiskManager:
             raise ValueError(f"risk state needs 'breakers' and 'streak', had {sorted(state)}")
         self.breakers.restore(state["breakers"])
         self.streak.restore(state["streak"])
+
+
+class _GateInputs:
+    """What one decision read of the account and of the manager's own state. With the intent and the limits the
+    gate's outcome follows from these alone, so its checks can be written again later, as they read then."""
+
+    def __init__(self, manager: RiskManager, intent: Intent, limits: _Limits, instrument: Instrument,
+                 held: Decimal, existing_entry: Decimal | None, equity: Decimal | None, configured: Decimal,
+                 losses: int, factor: Decimal, open_count: int, correlation: _Check) -> None:
+        self.manager = manager
+        self.intent = intent
+        self.limits = limits
+        self.instrument = instrument
+        self.held = held  # the symbol's signed position before the order
+        self.existing_entry = existing_entry  # its entry price, when the intent adds to it
+        self.equity = equity  # None when nothing needed it
+        self.configured = configured  # the symbol's configured leverage
+        self.losses = losses  # the loss streak and its size factor
+        self.factor = factor
+        self.open_count = open_count  # other open positions
+        self.correlation = correlation  # the correlation check as it passed
+
+    def explain(self) -> CheckLog:
+        """The checks of the decision these inputs made, written out."""
+        checks = self.manager._gate(self, explain=True).checks
+        assert isinstance(checks, CheckLog)
+        return checks
 
 
 class _Limits:
