@@ -1,10 +1,11 @@
 import dataclasses
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perpbot.model.instrument import REFERENCE_INSTRUMENTS
+from perpbot.model.instrument import REFERENCE_INSTRUMENTS, float_decimal
 
 BTC = REFERENCE_INSTRUMENTS["BTCUSDT"]
 
@@ -59,3 +60,43 @@ def test_rounding_equals_counting_whole_ticks_for_every_kind_of_tick(value: Deci
     assert got == expected and str(got) == str(expected)
     down = ((value / size).to_integral_value(rounding=decimal.ROUND_DOWN) * size).quantize(size)
     assert str(instrument.round_qty(value)) == str(down)
+
+
+# ---------------------------------------------------------------------- floats as the decimals they were written as
+def _as_written(value: float) -> tuple[int, tuple[int, ...], int | str]:
+    return Decimal(repr(value)).as_tuple()
+
+
+@settings(max_examples=3000, deadline=None)
+@given(count=st.integers(-(10**16), 10**16), places=st.integers(0, 14), hint=st.integers(0, 14))
+def test_a_decimal_written_as_a_float_comes_back_as_its_repr(count: int, places: int, hint: int) -> None:
+    """Prices as candles hold them: a whole count of some decimal place, read with any places hint (right, too
+    few, too many). Same sign, digits and exponent as `Decimal(repr(x))`, 16-digit counts included."""
+    value = float(Decimal(count).scaleb(-places))
+    assert float_decimal(value, hint).as_tuple() == _as_written(value)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(value=st.floats(allow_nan=False, allow_infinity=False), hint=st.integers(0, 14))
+def test_any_float_comes_back_as_its_repr(value: float, hint: int) -> None:
+    assert float_decimal(value, hint).as_tuple() == _as_written(value)
+
+
+@pytest.mark.parametrize("value", [0.1 + 0.2, 1e-4, 9.99e-5, -1e-4, 123.0, -0.0, 0.0, 5e-324, 999999999999999.9,
+                                   1e15, 1e16, 60000.1, 0.30000000000000004, 2.675, 1.005, 0.5, -42.125])
+@pytest.mark.parametrize("hint", [0, 1, 2, 3, 8, 12, 13])
+def test_float_decimal_at_the_edges(value: float, hint: int) -> None:
+    assert float_decimal(value, hint).as_tuple() == _as_written(value)
+
+
+def test_float_decimal_is_exact_in_any_context_of_16_digits() -> None:
+    with localcontext() as context:
+        context.prec = 16
+        assert str(float_decimal(9999999999.99999, 5)) == "9999999999.99999"
+        assert str(float_decimal(60123.0, 2)) == "60123.0"
+
+
+def test_price_of_reads_at_the_ticks_places() -> None:
+    assert BTC.price_of(50000.1) == Decimal("50000.1") and str(BTC.price_of(50000.0)) == "50000.0"
+    coarse = dataclasses.replace(BTC, tick_size=Decimal("10"))
+    assert str(coarse.price_of(50010.0)) == "50010.0" and str(coarse.price_of(50010.25)) == "50010.25"

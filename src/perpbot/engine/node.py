@@ -113,7 +113,7 @@ class _PortfolioAdapter:
         self._snapshots: dict[str, PositionSnapshot] = {}
 
     def equity(self) -> Decimal:
-        return _equity(self._ledger, self._positions, self._market)
+        return _equity(self._ledger, self._positions, self._market, self._instruments)
 
     def balance(self) -> Decimal:
         return self._ledger.balance
@@ -143,11 +143,11 @@ class _PortfolioAdapter:
         return self._leverage[symbol]
 
 
-def _equity(ledger: Ledger, positions: PositionBook, market: MarketView) -> Decimal:
+def _equity(ledger: Ledger, positions: PositionBook, market: MarketView, instruments: dict[str, Instrument]) -> Decimal:
     """Balance plus unrealised PnL at the market's last prices."""
     total = ledger.balance
     for pos in positions.open_positions():
-        total += pos.unrealised_pnl(Decimal(repr(market.price(pos.symbol))))
+        total += pos.unrealised_pnl(instruments[pos.symbol].price_of(market.price(pos.symbol)))
     return total
 
 
@@ -192,7 +192,7 @@ class TradingNode:
     # ------------------------------------------------------------------ views
     def equity(self) -> Decimal:
         """Balance plus unrealised PnL at the market's last prices."""
-        return _equity(self.ledger, self.positions, self.market)
+        return _equity(self.ledger, self.positions, self.market, self.instruments)
 
     def equity_float(self) -> float:
         total = float(self.ledger.balance)
@@ -244,7 +244,8 @@ class TradingNode:
         """Send an entry or reversal in the configured style, with the risk manager's stop attached."""
         style = self.execution
         if style.entry_order == "limit":
-            price = entry_limit_price(self.instruments[symbol], side, Decimal(repr(intent.reference_price)),
+            instrument = self.instruments[symbol]
+            price = entry_limit_price(instrument, side, instrument.price_of(intent.reference_price),
                                       style.limit_offset_bps)
             order = self.orders.submit(
                 ts, symbol, side, qty, order_type=OrderType.LIMIT, price=price,

@@ -4,6 +4,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from typing import Final
+
+# Powers of ten as floats, each exact (10**22 is the last that is), and as Decimals 1E-places: `float_decimal`
+# divides by the one and multiplies by the other. Final: compiled, they are read without a module lookup.
+_FAST_PLACES: Final = 12
+_SCALES: Final = tuple(10.0 ** places for places in range(_FAST_PLACES + 1))
+_UNITS: Final = tuple(Decimal(1).scaleb(-places) for places in range(_FAST_PLACES + 1))
+
+
+def float_decimal(value: float, places: int = 0) -> Decimal:
+    """`Decimal(repr(value))`: a float as the decimal it was written as (its shortest repr), not its binary
+    expansion (50000.1 -> Decimal('50000.1')).
+
+    `places` is where such decimals usually end (a price at its tick's places). A value that is a whole count
+    of 10**-places with at most 15 digits is made from that count, several times cheaper than writing its repr
+    and parsing it back, and the same Decimal: the count divided by 10**places gives the value back, and no
+    other decimal of 15 digits or fewer rounds to the same float (DBL_DIG), so the shortest repr has the same
+    digits; its trailing zeros go as repr drops them, down to the one place repr writes for a whole number.
+    (The product count x 1E-places is exact in any context of 16 digits or more; the default has 28.)
+    Any other value (more places, more digits, a tiny or huge magnitude) takes the repr.
+    """
+    if 0 < places <= _FAST_PLACES:
+        scale = _SCALES[places]
+        scaled = value * scale
+        if abs(value) >= 1e-4 and abs(scaled) < 1e15:
+            # The nearest whole count; a wrong one (an unlucky float sum) fails the check below and takes the repr.
+            count = int(scaled + 0.5) if scaled >= 0.0 else -int(0.5 - scaled)
+            if count / scale == value:
+                while places > 1 and count % 10 == 0:
+                    count //= 10
+                    places -= 1
+                return _UNITS[places] * count
+    return Decimal(repr(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +60,8 @@ class Instrument:
     # A tick or step that is a power of ten (0.1, 0.001, 1) is a decimal place: rounding to it is one quantize.
     _tick_is_place: bool = field(init=False, repr=False, compare=False)
     _step_is_place: bool = field(init=False, repr=False, compare=False)
+    # The decimal places a price on the tick has (at least one, as repr writes a whole float): `price_of`'s hint.
+    _price_places: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("tick_size", "qty_step", "min_qty", "max_qty", "max_market_qty", "max_leverage"):
@@ -39,10 +74,16 @@ class Instrument:
             )
         object.__setattr__(self, "_tick_is_place", _is_decimal_place(self.tick_size))
         object.__setattr__(self, "_step_is_place", _is_decimal_place(self.qty_step))
+        exponent = self.tick_size.normalize().as_tuple().exponent
+        object.__setattr__(self, "_price_places", max(1, -exponent) if isinstance(exponent, int) else 1)
+
+    def price_of(self, value: float) -> Decimal:
+        """A price float (a candle's, a mark) as the decimal it was written as: `float_decimal` at the tick's places."""
+        return float_decimal(value, self._price_places)
 
     def round_price(self, price: Decimal | float, mode: str = ROUND_HALF_EVEN) -> Decimal:
         """Quantise a price to the tick; `mode` is a decimal rounding mode (floor for bids, ceiling for asks)."""
-        value = price if isinstance(price, Decimal) else Decimal(repr(float(price)))
+        value = price if isinstance(price, Decimal) else float_decimal(float(price), self._price_places)
         if self._tick_is_place:
             return value.quantize(self.tick_size, mode)  # positional: compiled, a keyword costs an argument parse
         ticks = (value / self.tick_size).to_integral_value(mode)

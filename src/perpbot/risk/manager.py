@@ -194,8 +194,8 @@ class RiskManager:
         ref = intent.reference_price
         if not (math.isfinite(ref) and ref > 0):
             return _reject(checks, "price", f"{symbol}: reference price must be a positive finite number, was {ref}")
-        entry = decimal_of(ref)
         instrument = inputs.instrument
+        entry = instrument.price_of(ref)
 
         # Stop: from the intent, else the default percentage; on the tick, rounded toward entry.
         raw_distance = intent.stop_distance

@@ -46,11 +46,6 @@ ONE = Decimal(1)
 _BPS = Decimal("0.0001")
 
 
-def to_decimal(value: float) -> Decimal:
-    """A candle float as the decimal it was written as (shortest repr), not its binary expansion."""
-    return Decimal(repr(value))
-
-
 @dataclass(slots=True, init=False, eq=False)
 class _Live:
     """An order resting on the simulated book. Compared by identity: the queues find and remove this very entry
@@ -255,15 +250,16 @@ class SimVenue:
     # ----------------------------------------------------------------- driving the simulation
     def mark(self, symbol: str, price: float) -> None:
         """Record the latest traded price (a candle close) for admission checks."""
-        self._book(symbol).last_price = to_decimal(price)
+        book = self._book(symbol)
+        book.last_price = book.instrument.price_of(price)
 
     def settle_funding(self, symbol: str, ts: int, rate: Decimal, mark_price: float) -> None:
         """Pay or receive funding on an open position: positive rate, longs pay shorts."""
-        self._changing(symbol)
+        book = self._changing(symbol)
         qty = self._positions.get(symbol).qty
         if not qty or not self.config.funding:
             return
-        mark = to_decimal(mark_price)
+        mark = book.instrument.price_of(mark_price)
         amount = -(qty * mark * rate)
         self.balance += amount
         self._positions.apply_funding(symbol, amount)
@@ -273,7 +269,7 @@ class SimVenue:
         """Fill the market orders decided before this bar at its open, with slippage."""
         book = self._changing(symbol)
         # Candle prices sit on the tick for real Bybit data; rounding keeps generated data honest too.
-        book.last_price = price = book.instrument.round_price(to_decimal(open_price))
+        book.last_price = price = book.instrument.round_price(book.instrument.price_of(open_price))
         while book.market:
             live = book.market.pop(0)
             side = live.request.side
@@ -284,10 +280,11 @@ class SimVenue:
         """Walk the bar: open, then the adverse extreme first (when a position is open), then the other."""
         book = self._changing(symbol)
         qty = self._positions.get(symbol).qty
+        inst = book.instrument
         if not (book.limits or book.conditionals or qty):
-            book.last_price = to_decimal(close)
+            book.last_price = inst.price_of(close)
             return
-        o, h, lo = to_decimal(open_price), to_decimal(high), to_decimal(low)
+        o, h, lo = inst.price_of(open_price), inst.price_of(high), inst.price_of(low)
         down_first = qty > 0 if qty else close >= open_price
         if qty:
             self._count_ambiguous(book, qty, o, h, lo)
@@ -298,7 +295,7 @@ class SimVenue:
         else:
             self._walk(book, ts, o, h)
             self._walk(book, ts, h, lo)
-        book.last_price = to_decimal(close)
+        book.last_price = inst.price_of(close)
 
     # ----------------------------------------------------------------- internals
     def _book(self, symbol: str) -> _Book:
