@@ -371,10 +371,13 @@ class BacktestLoop:
         calls reach the breakers with the same values."""
         self.searches.plain += 1
         node, breakers = self.node, self.risk.breakers
-        equity = [self._balance_now] * (b - a + 1)
+        count = b - a + 1
+        equity = [self._balance_now] * count
         for i, qty, signed_cost in self._open_now:
-            closes = self._syms[i].close[a:b + 1].tolist()
-            equity = [value + (qty * close - signed_cost) for value, close in zip(equity, closes, strict=True)]
+            # Typed: compiled, the sums are plain double arithmetic (an untyped `tolist()` made each one generic).
+            closes: list[float] = self._syms[i].close[a:b + 1].tolist()
+            for j in range(count):
+                equity[j] = equity[j] + (qty * closes[j] - signed_cost)
         if node.on_equity(int(close_ts[a]), equity[0]):
             return a
         i = 1
