@@ -131,6 +131,8 @@ class BacktestLoop:
         # balance and, per open position, (symbol index, qty, signed cost) as floats.
         self._balance_now = float(starting_balance)
         self._open_now: list[tuple[int, float, float]] = []
+        # (peak, day start, and the floats the searches use): see `_search_floors`
+        self._floors: tuple[Decimal, Decimal, float, float, float] | None = None
         # Each symbol's Position (the book keeps one object per symbol) and, for `_snapshot`, its last
         # (qty, cost) Decimals with their floats.
         self._positions = [self.node.positions.get(s.symbol) for s in self._syms]
@@ -328,6 +330,19 @@ class BacktestLoop:
     def _equity_at(self, k: int) -> float:
         return float(self._equity_curve_slice(k, k)[0])
 
+    def _search_floors(self) -> tuple[float, float, float]:
+        """The breakers' peak, drawdown keep and daily floor as the searches compare floats with them. Made again
+        only when the peak or the day's start is another Decimal (a Decimal is replaced, never changed): their
+        conversions from Decimal were a tenth of a short search."""
+        breakers = self.risk.breakers
+        peak, day = breakers.peak_equity, breakers.day_start_equity
+        assert peak is not None and day is not None
+        cached = self._floors
+        if cached is None or cached[0] is not peak or cached[1] is not day:
+            cached = (peak, day, float(peak), breakers.drawdown_floor(1.0), breakers.daily_floor(day))
+            self._floors = cached
+        return cached[2], cached[3], cached[4]
+
     def _check_breakers(self, a: int, b: int, close_ts: np.ndarray) -> int | None:
         """Feed the risk manager the equity of bars [a, b] exactly as per-bar calls would; return a breach bar.
 
@@ -338,23 +353,21 @@ class BacktestLoop:
         if b - a < self.tuning.short_stretch:
             return self._check_breakers_short(a, b, close_ts)
         self.searches.vectorised += 1
-        node, breakers = self.node, self.risk.breakers
+        node = self.node
         equity = self._equity_curve_slice(a, b)
         if node.on_equity(int(close_ts[a]), float(equity[0])):
             return a
         i = 1
         while i < len(equity):
             rest = equity[i:]
-            peak0 = breakers.peak_equity
-            day0 = breakers.day_start_equity
-            assert peak0 is not None and day0 is not None
-            peak = np.maximum.accumulate(np.maximum(rest, float(peak0)))
-            floor = np.maximum(peak * (breakers.drawdown_floor(1.0)), breakers.daily_floor(day0))
+            peak0, keep, daily = self._search_floors()
+            peak = np.maximum.accumulate(np.maximum(rest, peak0))
+            floor = np.maximum(peak * keep, daily)
             below = rest < floor
             hit = int(below.argmax())
             end = hit if below[hit] else len(rest) - 1
             top = int(rest[: end + 1].argmax())
-            if rest[top] > float(peak0) and top < end:
+            if rest[top] > peak0 and top < end:
                 node.on_equity(int(close_ts[a + i + top]), float(rest[top]))
             bar = a + i + end
             if node.on_equity(int(close_ts[bar]), float(rest[end])):
@@ -370,7 +383,7 @@ class BacktestLoop:
         the floor is the running peak times the drawdown factor, or the daily floor if higher), so the same
         calls reach the breakers with the same values."""
         self.searches.plain += 1
-        node, breakers = self.node, self.risk.breakers
+        node = self.node
         count = b - a + 1
         equity = [self._balance_now] * count
         for i, qty, signed_cost in self._open_now:
@@ -382,12 +395,8 @@ class BacktestLoop:
             return a
         i = 1
         while i < len(equity):
-            peak0 = breakers.peak_equity
-            day0 = breakers.day_start_equity
-            assert peak0 is not None and day0 is not None
-            running = float(peak0)
-            keep = breakers.drawdown_floor(1.0)
-            daily = breakers.daily_floor(day0)
+            peak0, keep, daily = self._search_floors()
+            running = peak0
             top, top_at, breach = -_INF, i, None
             for j in range(i, len(equity)):
                 value = equity[j]
@@ -398,7 +407,7 @@ class BacktestLoop:
                     breach = j
                     break
             end = breach if breach is not None else len(equity) - 1
-            if top > float(peak0) and top_at < end:
+            if top > peak0 and top_at < end:
                 node.on_equity(int(close_ts[a + top_at]), top)
             if node.on_equity(int(close_ts[a + end]), equity[end]):
                 return a + end

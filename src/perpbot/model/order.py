@@ -37,6 +37,11 @@ _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,36}")
 
 def validate_client_id(client_id: str) -> str:
     """Bybit's orderLinkId rule: 1 to 36 characters of [A-Za-z0-9_-]."""
+    # String methods first: compiled, the regular expression was a tenth of an order's submission. ASCII letters
+    # and digits are what `isalnum` accepts of an ASCII string; the rest is left to the expression.
+    plain = client_id.replace("-", "").replace("_", "")
+    if 0 < len(client_id) <= 36 and client_id.isascii() and (plain.isalnum() or not plain):
+        return client_id
     if _CLIENT_ID.fullmatch(client_id) is None:
         raise ValueError(f"client id must be 1-36 chars of [A-Za-z0-9_-], was {client_id!r}")
     return client_id
