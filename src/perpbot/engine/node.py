@@ -34,6 +34,7 @@ from perpbot.model import (
     TimeInForce,
     Trade,
 )
+from perpbot.model.enums import FINAL_STATUSES
 from perpbot.risk.manager import RiskManager
 from perpbot.venues.base import Venue
 from perpbot.venues.events import (
@@ -326,7 +327,7 @@ class TradingNode:
     def _on_fill(self, fill: Fill) -> None:
         order = self.orders.get(fill.client_id)
         tag = order.request.tag if order is not None else ""
-        if order is not None and order.status.is_final:  # its last fill: the labels are not read again
+        if order is not None and order.status in FINAL_STATUSES:  # its last fill: the labels are not read again
             strategies, regime = self._labels.pop(fill.client_id, ((), ""))
         else:
             strategies, regime = self._labels.get(fill.client_id, ((), ""))

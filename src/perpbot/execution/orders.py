@@ -8,6 +8,7 @@ from typing import Protocol
 
 from perpbot.errors import OrderError
 from perpbot.model import Fill, Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce, TriggerKind
+from perpbot.model.enums import FINAL_STATUSES
 from perpbot.model.order import validate_client_id
 from perpbot.venues.base import Venue
 from perpbot.venues.events import (
@@ -135,7 +136,7 @@ class OrderManager:
 
     def cancel(self, client_id: str, ts: int) -> None:
         order = self._require(client_id)
-        if order.status.is_final:
+        if order.status in FINAL_STATUSES:
             raise OrderError(f"order {client_id} is already {order.status.value}; nothing to cancel")
         self._venue.cancel(client_id, order.request.symbol, ts)
 
@@ -176,7 +177,7 @@ class OrderManager:
             self._move(self._require(event.client_id), OrderStatus.REJECTED, event.ts, event.reason)
         elif isinstance(event, OrderCancelled):
             order = self._require(event.client_id)
-            if not order.status.is_final:
+            if order.status not in FINAL_STATUSES:
                 self._move(order, OrderStatus.CANCELLED, event.ts, event.reason)
         elif isinstance(event, OrderTriggered):
             self._move(self._require(event.client_id), OrderStatus.NEW, event.ts, "triggered")
@@ -194,7 +195,7 @@ class OrderManager:
             self._move(order, OrderStatus.UNTRIGGERED, event.ts)
         elif isinstance(event, OrderUnknown):
             order = self._require(event.client_id)
-            if not order.status.is_final:
+            if order.status not in FINAL_STATUSES:
                 self._move(order, OrderStatus.UNKNOWN, event.ts, event.detail)
                 self._venue.query_order(order.client_id, order.request.symbol, event.ts)
         elif isinstance(event, OrderStatusReport):
@@ -203,7 +204,7 @@ class OrderManager:
 
     def _reconcile(self, report: OrderStatusReport) -> None:
         order = self._require(report.client_id)
-        if order.status is report.status or order.status.is_final:
+        if order.status is report.status or order.status in FINAL_STATUSES:
             return
         if report.status is OrderStatus.PARTIALLY_FILLED or (
             report.status is OrderStatus.FILLED and report.filled_qty != order.filled_qty
@@ -230,7 +231,7 @@ class OrderManager:
         self._open_by_symbol.setdefault(order.request.symbol, {})[order.client_id] = order
 
     def _after_change(self, order: Order) -> None:
-        if order.status.is_final and self._open.pop(order.client_id, None) is not None:
+        if order.status in FINAL_STATUSES and self._open.pop(order.client_id, None) is not None:
             del self._open_by_symbol[order.request.symbol][order.client_id]
         if self._journal is not None:
             self._journal.record_transition(order)

@@ -144,12 +144,8 @@ class PositionBook:
             strategies=pos.strategies,
             regime=pos.regime,
         ),) if with_trades else ()
-        pos.qty += closed if not long else -closed
-        pos.cost -= cost_part
-        pos.open_fees -= fee_part
-        pos.open_funding -= funding_part
         remainder = fill.qty - closed
-        if remainder:  # the fill flipped the position: the rest opens the other side
+        if remainder:  # the fill closed it all and flipped it: the rest opens the other side
             pos.qty = remainder if fill.side is Side.BUY else -remainder
             pos.cost = remainder * fill.price
             pos.open_fees = fill.fee - exit_fee
@@ -157,10 +153,16 @@ class PositionBook:
             pos.opened_ts = fill.ts
             pos.strategies = strategies
             pos.regime = regime
-        elif pos.qty == 0:
+            return FillOutcome(gross, trades)
+        pos.qty += closed if not long else -closed
+        if pos.qty == 0:
             pos.cost = ZERO
             pos.open_fees = ZERO
             pos.open_funding = ZERO
+        else:
+            pos.cost -= cost_part
+            pos.open_fees -= fee_part
+            pos.open_funding -= funding_part
         return FillOutcome(gross, trades)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import IntEnum, StrEnum
+from typing import Final
 
 
 class Side(StrEnum):
@@ -90,6 +91,9 @@ _OPEN = frozenset(
 _FINAL = frozenset(
     {OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.DEACTIVATED}
 )
+# `status in FINAL_STATUSES` is `status.is_final`: compiled code reads an enum's property through a generic
+# attribute lookup, five times the cost of the set lookup, on every order change.
+FINAL_STATUSES: Final = _FINAL
 
 
 class LiquidityRole(StrEnum):
