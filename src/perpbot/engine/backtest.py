@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Final
 
 import numpy as np
 
@@ -25,6 +26,8 @@ from perpbot.model import Direction, Intent, Signal
 from perpbot.risk.manager import RiskManager
 from perpbot.signals.codes import regime_name
 from perpbot.venues.sim import SimVenue, SimVenueConfig
+
+ZERO: Final = Decimal(0)  # compared with as a Decimal: against the int 0, every comparison converted it
 
 _DAY_MS = 86_400_000
 _INF = float("inf")
@@ -453,7 +456,7 @@ class BacktestLoop:
                 q, c = known[2], known[3]
             else:
                 q = float(exact[0])
-                c = float(exact[1]) if exact[0] >= 0 else -float(exact[1])
+                c = float(exact[1]) if exact[0] >= ZERO else -float(exact[1])
                 seen[i] = (exact[0], exact[1], q, c)
             qty[i] = q
             cost[i] = c

@@ -46,7 +46,7 @@ from perpbot.venues.events import (
     VenueEvent,
 )
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 # Why a fill that closes exposure closed it, from the tag of the order that made it.
 _EXIT_REASONS: dict[str, ExitReason] = {
@@ -198,7 +198,7 @@ class TradingNode:
     def equity_float(self) -> float:
         total = float(self.ledger.balance)
         for pos in self.positions.open_positions():
-            total += float(pos.qty) * self.market.price(pos.symbol) - float(pos.cost if pos.qty > 0 else -pos.cost)
+            total += float(pos.qty) * self.market.price(pos.symbol) - float(pos.cost if pos.qty > ZERO else -pos.cost)
         return total
 
     def position(self, symbol: str) -> Position:
@@ -217,7 +217,7 @@ class TradingNode:
             return self._record(ts, symbol, Action.DEFERRED, intent, None, (),
                                 f"cancel of the resting entry not yet confirmed: {', '.join(unconfirmed)}")
         pos = self.positions.get(symbol)
-        held = Direction.FLAT if not pos.qty else (Direction.LONG if pos.qty > 0 else Direction.SHORT)
+        held = Direction.FLAT if not pos.qty else (Direction.LONG if pos.qty > ZERO else Direction.SHORT)
         if intent.direction is Direction.FLAT:
             if self.close_on_flat and held is not Direction.FLAT:
                 closing = self._close(symbol, ts, "exit")
@@ -321,7 +321,7 @@ class TradingNode:
     # ------------------------------------------------------------------ internals
     def _close(self, symbol: str, ts: int, tag: str) -> str:
         pos = self.positions.get(symbol)
-        side = Side.SELL if pos.qty > 0 else Side.BUY
+        side = Side.SELL if pos.qty > ZERO else Side.BUY
         return self.orders.submit(ts, symbol, side, abs(pos.qty), reduce_only=True, tag=tag).client_id
 
     def _on_fill(self, fill: Fill) -> None:

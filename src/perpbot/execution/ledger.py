@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 
 class EntryKind(StrEnum):

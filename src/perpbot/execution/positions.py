@@ -12,7 +12,7 @@ from typing import Final
 
 from perpbot.model import ExitReason, Fill, Side, Trade
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 # Shares of cost, fees and funding taken by a partial close are rounded to this grid so that every
 # later sum stays exact; what one part loses to rounding the other keeps, so nothing is lost.
 ALLOCATION_QUANTUM = Decimal("1e-10")
@@ -38,13 +38,13 @@ class Position:
 
     @property
     def is_open(self) -> bool:
-        return self.qty != 0
+        return self.qty != ZERO
 
     @property
     def side(self) -> Side | None:
-        if self.qty == 0:
+        if self.qty == ZERO:
             return None
-        return Side.BUY if self.qty > 0 else Side.SELL
+        return Side.BUY if self.qty > ZERO else Side.SELL
 
     @property
     def entry_price(self) -> Decimal:
@@ -53,7 +53,7 @@ class Position:
     def unrealised_pnl(self, mark: Decimal) -> Decimal:
         if not self.qty:
             return ZERO
-        return mark * self.qty - (self.cost if self.qty > 0 else -self.cost)
+        return mark * self.qty - (self.cost if self.qty > ZERO else -self.cost)
 
 
 @dataclass(slots=True, init=False, unsafe_hash=True)
@@ -108,8 +108,8 @@ class PositionBook:
         """
         pos = self.get(fill.symbol)
         signed = fill.qty if fill.side is Side.BUY else -fill.qty
-        if pos.qty == 0 or (pos.qty > 0) == (signed > 0):
-            if pos.qty == 0:
+        if pos.qty == ZERO or (pos.qty > ZERO) == (signed > ZERO):
+            if pos.qty == ZERO:
                 pos.opened_ts = fill.ts
                 pos.strategies = strategies
                 pos.regime = regime
@@ -127,7 +127,7 @@ class PositionBook:
             fee_part = _share(pos.open_fees, closed, held)
             funding_part = _share(pos.open_funding, closed, held)
         exit_fee = fill.fee if closed == fill.qty else _share(fill.fee, closed, fill.qty)
-        long = pos.qty > 0
+        long = pos.qty > ZERO
         gross = (closed * fill.price - cost_part) if long else (cost_part - closed * fill.price)
         trades = (Trade(
             symbol=fill.symbol,
@@ -155,7 +155,7 @@ class PositionBook:
             pos.regime = regime
             return FillOutcome(gross, trades)
         pos.qty += closed if not long else -closed
-        if pos.qty == 0:
+        if pos.qty == ZERO:
             pos.cost = ZERO
             pos.open_fees = ZERO
             pos.open_funding = ZERO

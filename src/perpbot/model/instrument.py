@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Final
 
+ZERO: Final = Decimal(0)  # compared with as a Decimal: against the int 0, every comparison converted it
+
 # Powers of ten as floats, each exact (10**22 is the last that is), and as Decimals 1E-places: `float_decimal`
 # divides by the one and multiplies by the other. Final: compiled, they are read without a module lookup.
 _FAST_PLACES: Final = 12
@@ -105,13 +107,13 @@ class Instrument:
 
     def check_order(self, qty: Decimal, price: Decimal, *, market: bool, reduce_only: bool) -> str | None:
         """Return why Bybit would reject this order, or None when it passes the filters."""
-        if qty <= 0:
+        if qty <= ZERO:
             return f"qty must be positive, was {qty}"
-        if qty % self.qty_step != 0:
+        if qty % self.qty_step != ZERO:
             return f"qty {qty} is not a multiple of qtyStep {self.qty_step}"
-        if price <= 0:
+        if price <= ZERO:
             return f"price must be positive, was {price}"
-        if price % self.tick_size != 0:
+        if price % self.tick_size != ZERO:
             return f"price {price} is not a multiple of tickSize {self.tick_size}"
         if qty < self.min_qty:
             return f"qty {qty} is below minOrderQty {self.min_qty}"

@@ -10,6 +10,8 @@ from typing import Final
 from perpbot.errors import IllegalTransition
 from perpbot.model.enums import OrderStatus, OrderType, Side, TimeInForce, TriggerKind
 
+ZERO: Final = Decimal(0)  # compared with as a Decimal: against the int 0, every comparison converted it
+
 S = OrderStatus
 
 # Every legal move. Self-moves on live states are amends or further partial fills.
@@ -90,7 +92,7 @@ class OrderRequest:
 
     def _validate(self) -> None:
         validate_client_id(self.client_id)
-        if self.qty <= 0:
+        if self.qty <= ZERO:
             raise ValueError(f"order {self.client_id}: qty must be positive, was {self.qty}")
         if self.order_type is OrderType.LIMIT and self.price is None:
             raise ValueError(f"order {self.client_id}: a limit order needs a price")
@@ -193,7 +195,7 @@ class Order:
 
     def apply_fill(self, qty: Decimal, price: Decimal, fee: Decimal, ts: int) -> None:
         """Account a fill; the status follows from what remains."""
-        if qty <= 0 or qty > self.remaining_qty:
+        if qty <= ZERO or qty > self.remaining_qty:
             raise ValueError(
                 f"order {self.client_id}: fill qty {qty} must be in (0, {self.remaining_qty}]"
             )

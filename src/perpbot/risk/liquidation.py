@@ -9,10 +9,13 @@ cap behind the trader's back; a clear "lower your leverage or tighten the stop" 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Final
 
 from perpbot.risk._format import fmt as _fmt
 
-_ONE = Decimal(1)
+ZERO: Final = Decimal(0)  # compared with as a Decimal: against the int 0, every comparison converted it
+
+_ONE: Final = Decimal(1)
 
 
 def liquidation_price(entry: Decimal, leverage: Decimal, mmr: Decimal, *, long: bool) -> Decimal:
@@ -21,7 +24,7 @@ def liquidation_price(entry: Decimal, leverage: Decimal, mmr: Decimal, *, long: 
     Long `entry * (1 - 1/lev + mmr)`, short `entry * (1 + 1/lev - mmr)` (help centre
     "Liquidation Price (USDT Contract)": 1 BTC long at 20 000, 50x, MMR 0.5 % -> 19 700).
     """
-    if leverage <= 0:
+    if leverage <= ZERO:
         raise ValueError(f"leverage must be positive, was {leverage}")
     inverse = _ONE / leverage
     if long:

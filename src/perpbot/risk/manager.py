@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from perpbot.model import Instrument, Intent, RiskDecision
 from perpbot.model.checks import CheckLog, DeferredCheckLog
@@ -48,7 +48,7 @@ from perpbot.risk.sizing import (
 )
 from perpbot.risk.streaks import LossStreak
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 # A check as assess records it: (name, passed, what it found); a decision keeps them as one CheckLog.
 _Check = tuple[str, bool, str]
 # Checks whose verdict never varies are shared values, not made again for every decision.
@@ -56,8 +56,8 @@ _NOT_HALTED: _Check = ("halt", True, "not halted")
 _FULL_SIZE: _Check = ("loss_streak", True, "full size")
 _NO_OTHERS: _Check = ("correlation", True, "no other open positions")
 _NOT_LIMITED: _Check = ("correlation", True, "max_correlation is 1: correlation is not limited")
-_ONE = Decimal(1)
-_HUNDRED = Decimal(100)
+_ONE: Final = Decimal(1)
+_HUNDRED: Final = Decimal(100)
 STATE_VERSION = 1
 
 
@@ -130,9 +130,9 @@ class RiskManager:
         open_count = 0
         correlation = _NO_OTHERS
         if enabled:
-            others = [p for s, p in positions.items() if s != symbol and p.qty != 0]
+            others = [p for s, p in positions.items() if s != symbol and p.qty != ZERO]
             open_count = len(others)
-            if held == 0 and open_count >= limits.max_open:
+            if held == ZERO and open_count >= limits.max_open:
                 names = ", ".join(sorted(p.symbol for p in others))
                 return _reject(
                     self._opening_checks(limits, symbol, direction, held, None), "max_open_positions",
@@ -145,7 +145,7 @@ class RiskManager:
         # Risk and equity-fraction sizing, and the margin cap, are all relative to a positive equity. Only they
         # read it: it marks every open position, which a fixed size with the gate off never needs.
         equity = portfolio.equity() if enabled or self._sizing in {"risk", "equity_fraction"} else None
-        same_side = held * direction > 0
+        same_side = held > ZERO if direction > 0 else held < ZERO
         inputs = _GateInputs(
             self, intent, limits, portfolio.instrument(symbol), held,
             existing.entry_price if same_side and existing is not None else None, equity,
@@ -165,7 +165,7 @@ class RiskManager:
         if limits is not self._base:
             checks.append(("regime_limits", True, limits.note))
         if enabled and open_count is not None:
-            if held != 0:
+            if held != ZERO:
                 checks.append((
                     "max_open_positions", True,
                     f"{symbol} is already open ({'add' if held * direction > 0 else 'reversal'}): not a new position",
@@ -207,7 +207,7 @@ class RiskManager:
             source = limits.default_stop_text
         stop = stop_price(instrument, entry, distance, long=long)
         risk_per_unit = entry - stop if long else stop - entry
-        if stop <= 0 or risk_per_unit <= 0:
+        if stop <= ZERO or risk_per_unit <= ZERO:
             return _reject(
                 checks, "stop",
                 f"{symbol}: stop distance {fmt(distance)} ({source}) gives no usable stop from entry {fmt(entry)} "
@@ -267,7 +267,7 @@ class RiskManager:
         # Leverage: configured, at most the config's (when enabled) and the exchange's maximum.
         configured = inputs.configured
         leverage = clamp_leverage(configured, limits.max_leverage if enabled else configured, instrument)
-        if leverage <= 0:
+        if leverage <= ZERO:
             return _reject(checks, "leverage", f"{symbol}: leverage must be positive, was {str(configured)}",
                            stop=stop, take_profit=take_profit)
         if explain:
@@ -277,11 +277,11 @@ class RiskManager:
                 f"{str(leverage)}x (configured {str(configured)}x clamped to the maximum)",
             ))
 
-        same_side = held * direction > 0
+        same_side = held > ZERO if direction > 0 else held < ZERO
         if enabled:
             cap = margin_cap_qty(equity, limits.max_margin_fraction, leverage, entry)
             room = cap - abs(held) if same_side else cap
-            if room <= 0:
+            if room <= ZERO:
                 return _reject(
                     checks, "margin_cap",
                     f"{symbol}: the open position of {fmt(abs(held))} already uses the margin cap of "
@@ -304,7 +304,7 @@ class RiskManager:
         # One market order carries a reversal's closing qty too; keep the whole order within the maximum.
         market_room = instrument.max_market_qty - (ZERO if same_side else abs(held))
         market_note = ""
-        if qty > market_room > 0:
+        if qty > market_room > ZERO:
             if explain:
                 market_note = f"; capped {fmt(qty)} to the market-order maximum {fmt(market_room)}"
             qty = market_room
@@ -315,7 +315,7 @@ class RiskManager:
             position_qty = abs(held) + qty if same_side else qty
             position_entry = entry
             existing_entry = inputs.existing_entry
-            if same_side and position_qty > 0 and existing_entry is not None:
+            if same_side and position_qty > ZERO and existing_entry is not None:
                 position_entry = (abs(held) * existing_entry + qty * entry) / position_qty
             liq = liquidation_price(position_entry, leverage, instrument.maintenance_margin_rate, long=long)
             unsafe = stop_inside_liquidation(stop, position_entry, liq, self._buffer_fraction, long=long)
@@ -352,7 +352,7 @@ class RiskManager:
                                     [portfolio.returns(pos.symbol, lookback) for pos in others], min_points)
         notes: list[str] = []
         for pos, (corr, points) in zip(others, measured, strict=True):
-            result = judge_pair(symbol, direction, pos.symbol, 1 if pos.qty > 0 else -1, corr, points, limit,
+            result = judge_pair(symbol, direction, pos.symbol, 1 if pos.qty > ZERO else -1, corr, points, limit,
                                 min_points)
             if not result.passed:
                 return ("correlation", False, result.detail)
@@ -500,7 +500,7 @@ def _take_profit(instrument: Instrument, entry: Decimal, raw: float | None, long
     if not (math.isfinite(raw) and raw > 0):
         return None, f"; take-profit distance {raw} ignored"
     price = take_profit_price(instrument, entry, decimal_of(raw), long=long)
-    if price <= 0 or (price <= entry if long else price >= entry):
+    if price <= ZERO or (price <= entry if long else price >= entry):
         return None, f"; take-profit distance {raw} gives no usable price ({str(price)}), ignored"
     return price, f"; take-profit {str(price)}"
 
@@ -508,7 +508,7 @@ def _take_profit(instrument: Instrument, entry: Decimal, raw: float | None, long
 def _exchange_problem(instrument: Instrument, qty: Decimal, sized: Decimal, entry: Decimal,
                       market_room: Decimal) -> str | None:
     """Why the quantised qty cannot be sent; sizes below the minimum are rejected, never rounded up."""
-    if market_room <= 0:
+    if market_room <= ZERO:
         return f"the reversal's closing qty alone reaches the market-order maximum {str(instrument.max_market_qty)}"
     if qty < instrument.min_qty:
         return (f"sized qty {fmt(sized)} rounds down to {str(qty)} at qtyStep {str(instrument.qty_step)}, "

@@ -8,22 +8,23 @@ more risk or past a cap, and a size that falls below the exchange minimum is rej
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Final
 
 from perpbot.model import Instrument
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 
 def risk_qty(equity: Decimal, risk_fraction: Decimal, stop_distance: Decimal) -> Decimal:
     """Quantity whose loss at the stop is `equity * risk_fraction`: risk amount / stop distance."""
-    if stop_distance <= 0:
+    if stop_distance <= ZERO:
         raise ValueError(f"stop distance must be positive, was {stop_distance}")
     return equity * risk_fraction / stop_distance
 
 
 def fixed_notional_qty(notional: Decimal, price: Decimal) -> Decimal:
     """Quantity worth `notional` USDT at `price`."""
-    if price <= 0:
+    if price <= ZERO:
         raise ValueError(f"price must be positive, was {price}")
     return notional / price
 
@@ -35,7 +36,7 @@ def equity_fraction_qty(equity: Decimal, fraction: Decimal, price: Decimal) -> D
 
 def margin_cap_qty(equity: Decimal, max_margin_fraction: Decimal, leverage: Decimal, price: Decimal) -> Decimal:
     """The largest quantity whose initial margin `qty * price / leverage` is within `max_margin_fraction` of equity."""
-    if price <= 0 or leverage <= 0:
+    if price <= ZERO or leverage <= ZERO:
         raise ValueError(f"price and leverage must be positive, were {price} and {leverage}")
     return equity * max_margin_fraction * leverage / price
 
@@ -47,7 +48,7 @@ def clamp_leverage(configured: Decimal, max_leverage: Decimal, instrument: Instr
 
 def quantise_qty(instrument: Instrument, qty: Decimal) -> Decimal:
     """Round down to the instrument's qty step (never up: rounding up would exceed the budget or a cap)."""
-    if qty <= 0:
+    if qty <= ZERO:
         return ZERO.quantize(instrument.qty_step)
     return instrument.round_qty(qty)
 

@@ -8,11 +8,13 @@ the factor, up to 1. A trade with a net PnL of exactly zero changes nothing.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from perpbot.risk._format import decimal_of
 
-_ONE = Decimal(1)
+ZERO: Final = Decimal(0)  # compared with as a Decimal: against the int 0, every comparison converted it
+
+_ONE: Final = Decimal(1)
 
 
 class LossStreak:
@@ -46,11 +48,11 @@ class LossStreak:
 
     def on_trade_closed(self, net_pnl: Decimal) -> Decimal:
         """Account one closed trade; returns the new factor."""
-        if net_pnl < 0:
+        if net_pnl < ZERO:
             self._losses += 1
             if self._losses >= self._start:
                 self._factor = max(self._min_factor, self._factor * self._shrink)
-        elif net_pnl > 0:
+        elif net_pnl > ZERO:
             self._losses = 0
             self._factor = min(_ONE, self._factor + self._recovery_step)
         return self._factor

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Final
 
 from perpbot.execution.positions import PositionBook
 from perpbot.model import (
@@ -41,9 +42,9 @@ from perpbot.venues.events import (
 )
 from perpbot.venues.sim.config import SimVenueConfig
 
-ZERO = Decimal(0)
-ONE = Decimal(1)
-_BPS = Decimal("0.0001")
+ZERO: Final = Decimal(0)
+ONE: Final = Decimal(1)
+_BPS: Final = Decimal("0.0001")
 
 
 @dataclass(slots=True, init=False, eq=False)
@@ -240,7 +241,7 @@ class SimVenue:
                 rise_ge = min(rise_ge, level)
         if book.liquidation_price is not None:
             level = float(book.liquidation_price)
-            if self._positions.get(symbol).qty > 0:
+            if self._positions.get(symbol).qty > ZERO:
                 fall_le = max(fall_le, level)
             else:
                 rise_ge = min(rise_ge, level)
@@ -285,7 +286,7 @@ class SimVenue:
             book.last_price = inst.price_of(close)
             return
         o, h, lo = inst.price_of(open_price), inst.price_of(high), inst.price_of(low)
-        down_first = qty > 0 if qty else close >= open_price
+        down_first = qty > ZERO if qty else close >= open_price
         if qty:
             self._count_ambiguous(book, qty, o, h, lo)
         self._walk(book, ts, o, o)  # whatever the open itself already crossed
@@ -338,24 +339,26 @@ class SimVenue:
             return f"10001: {problem}"
         for name, value in (("price", request.price), ("trigger_price", request.trigger_price),
                             ("stop_loss", request.stop_loss), ("take_profit", request.take_profit)):
-            if value is not None and value % inst.tick_size != 0:
+            if value is not None and value % inst.tick_size != ZERO:
                 return f"10001: {name} {value} is not a multiple of tickSize {inst.tick_size}"
         position = self._positions.get(request.symbol).qty
         if request.reduce_only:
-            if position == 0 or (position > 0) == (request.side is Side.BUY):
+            if position == ZERO or (position > ZERO) == (request.side is Side.BUY):
                 return "110017: reduce-only rule not satisfied (no position on the other side)"
             return None
         last = book.last_price or ref
-        if request.stop_loss is not None and (request.stop_loss - last) * request.side.sign >= 0:
+        buy = request.side is Side.BUY
+        # Each side's test written out: a Decimal times the side's sign, an int, converted the int every time.
+        if request.stop_loss is not None and (request.stop_loss >= last if buy else request.stop_loss <= last):
             return f"10001: stop loss {request.stop_loss} must be on the losing side of {last} for a {request.side}"
-        if request.take_profit is not None and (request.take_profit - last) * request.side.sign <= 0:
+        if request.take_profit is not None and (request.take_profit <= last if buy else request.take_profit >= last):
             return f"10001: take profit {request.take_profit} must be on the winning side of {last}"
         if (request.order_type is OrderType.LIMIT and request.time_in_force is TimeInForce.POST_ONLY
-                and (ref - last) * request.side.sign >= 0):
+                and (ref >= last if buy else ref <= last)):
             return "EC_PostOnlyWillTakeLiquidity"
         # Isolated margin: the part of the order that adds exposure needs initial margin + taker fee.
-        held = abs(position) if (position > 0) == (request.side is Side.BUY) else -abs(position)
-        adds = request.qty if held >= 0 else max(ZERO, request.qty + held)
+        held = abs(position) if (position > ZERO) == buy else -abs(position)
+        adds = request.qty if held >= ZERO else max(ZERO, request.qty + held)
         if adds:
             need = adds * ref / book.leverage + adds * ref * self._taker
             free = self.balance - self._locked_margin() - (request.qty - adds) * ref * self._taker
@@ -390,7 +393,7 @@ class SimVenue:
                     favourable = True
         if book.liquidation_price is not None:
             liq = book.liquidation_price
-            adverse = adverse or ((lo <= liq < o) if qty > 0 else (h >= liq > o))
+            adverse = adverse or ((lo <= liq < o) if qty > ZERO else (h >= liq > o))
         if adverse and favourable:
             self.stats.ambiguous_bars += 1
 
@@ -458,7 +461,7 @@ class SimVenue:
                 best = ("limit", live, level)
         liq = book.liquidation_price
         qty = self._positions.get(book.instrument.symbol).qty
-        if liq is not None and qty and (qty > 0) == falling and reached(liq, strict=False):
+        if liq is not None and qty and (qty > ZERO) == falling and reached(liq, strict=False):
             fill_at = cursor if gap else liq
             if best is None or (fill_at > best[2] if falling else fill_at < best[2]):
                 best = ("liq", None, fill_at)  # a stop at the same level goes first
@@ -477,7 +480,7 @@ class SimVenue:
         symbol = request.symbol
         position = self._positions.get(symbol).qty
         if request.reduce_only:
-            if position == 0 or (position > 0) == (request.side is Side.BUY):
+            if position == ZERO or (position > ZERO) == (request.side is Side.BUY):
                 self._remove(book, live)
                 self._finish(live, OrderStatus.CANCELLED, ts, "CancelByReduceOnly")
                 return
@@ -501,7 +504,7 @@ class SimVenue:
         if done:
             self._remove(book, live)
         after = self._positions.get(symbol).qty
-        if after == 0 or (position != 0 and (after > 0) != (position > 0)):
+        if after == ZERO or (position != ZERO and (after > ZERO) != (position > ZERO)):
             self._clear_protection(book, ts, keep=())
         if (request.stop_loss is not None or request.take_profit is not None) and live.filled == qty and after:
             self._attach_protection(book, live, abs(after), ts)
@@ -558,7 +561,7 @@ class SimVenue:
         entry = pos.entry_price
         inv_lev = ONE / book.leverage
         mmr = book.instrument.maintenance_margin_rate
-        if pos.qty > 0:
+        if pos.qty > ZERO:
             book.liquidation_price = book.instrument.round_price(entry * (ONE - inv_lev + mmr), ROUND_CEILING)
             book.bankruptcy_price = book.instrument.round_price(entry * (ONE - inv_lev), ROUND_FLOOR)
         else:
@@ -570,7 +573,7 @@ class SimVenue:
         pos = self._positions.get(symbol)
         liq, price = book.liquidation_price, book.bankruptcy_price
         assert liq is not None and price is not None
-        side = Side.SELL if pos.qty > 0 else Side.BUY
+        side = Side.SELL if pos.qty > ZERO else Side.BUY
         self._exec_seq += 1
         self._venue_seq += 1
         fill = Fill(f"liq-{self._venue_seq}-e{self._exec_seq}", f"liq-{self._venue_seq}", symbol, side,
