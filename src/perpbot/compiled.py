@@ -36,6 +36,7 @@ CORE_MODULES = (
     "perpbot.risk.manager",
     "perpbot.venues.events",
     "perpbot.venues.sim.exchange",
+    "perpbot.engine.prepared",
     "perpbot.engine.decisions",
     "perpbot.engine.market",
     "perpbot.engine.node",

@@ -45,6 +45,9 @@ from perpbot.venues.sim.config import SimVenueConfig
 ZERO: Final = Decimal(0)
 ONE: Final = Decimal(1)
 _BPS: Final = Decimal("0.0001")
+# The attached orders' tags, read once: compiled, an enum's `value` is a generic lookup and a call into enum.
+_STOP_TAG: Final = TriggerKind.STOP_LOSS.value
+_TAKE_TAG: Final = TriggerKind.TAKE_PROFIT.value
 
 
 @dataclass(slots=True, init=False, eq=False)
@@ -531,9 +534,9 @@ class SimVenue:
     def _attach_protection(self, book: _Book, parent: _Live, qty: Decimal, ts: int) -> None:
         """Place the entry's stop and take-profit, sized to the position it opened (Bybit's Full mode)."""
         request = parent.request
-        exit_side = request.side.opposite
-        for kind, price, suffix in ((TriggerKind.STOP_LOSS, request.stop_loss, "s"),
-                                    (TriggerKind.TAKE_PROFIT, request.take_profit, "t")):
+        exit_side = Side.SELL if request.side is Side.BUY else Side.BUY
+        for kind, tag, price, suffix in ((TriggerKind.STOP_LOSS, _STOP_TAG, request.stop_loss, "s"),
+                                         (TriggerKind.TAKE_PROFIT, _TAKE_TAG, request.take_profit, "t")):
             if price is None:
                 continue
             child = OrderRequest(
@@ -546,7 +549,7 @@ class SimVenue:
                 trigger=kind,
                 reduce_only=True,
                 time_in_force=TimeInForce.IOC,
-                tag=kind.value,
+                tag=tag,
             )
             live = _Live(child, self._next_venue_id(), born_ts=ts)
             book.conditionals.append(live)
