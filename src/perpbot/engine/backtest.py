@@ -133,6 +133,7 @@ class BacktestLoop:
         # The account as of the last snapshot (positions change only at the events that take one):
         # balance and, per open position, (symbol index, qty, signed cost) as floats.
         self._balance_now = float(starting_balance)
+        self._balance_exact: Decimal | None = None  # the ledger balance `_balance_now` was made from
         self._open_now: list[tuple[int, float, float]] = []
         # (peak, day start, and the floats the searches use): see `_search_floors`
         self._floors: tuple[Decimal, Decimal, float, float, float] | None = None
@@ -308,18 +309,26 @@ class BacktestLoop:
         levels = self.venue.activation_levels(sym.symbol)
         end = min(len(sym.high) - 1, max(limit, k + _SEARCH_AHEAD))
         rise_ge, rise_gt, fall_le, fall_lt = levels
-        high, low = sym.high[k:end + 1], sym.low[k:end + 1]
-        mask = np.zeros(len(high), dtype=bool)
-        if rise_ge != _INF:
-            mask |= high >= rise_ge
-        if rise_gt != _INF:
-            mask |= high > rise_gt
-        if fall_le != -_INF:
-            mask |= low <= fall_le
-        if fall_lt != -_INF:
-            mask |= low < fall_lt
-        at = int(mask.argmax())
-        hit = k + at if mask[at] else None
+        # Usually one side has a level (a long's stop and liquidation are both below): only the arrays and tests
+        # in use are made, each numpy call on these short slices costing more than its arithmetic.
+        mask: np.ndarray | None = None
+        if rise_ge != _INF or rise_gt != _INF:
+            high = sym.high[k:end + 1]
+            if rise_ge != _INF:
+                mask = high >= rise_ge
+            if rise_gt != _INF:
+                mask = high > rise_gt if mask is None else mask | (high > rise_gt)
+        if fall_le != -_INF or fall_lt != -_INF:
+            low = sym.low[k:end + 1]
+            if fall_le != -_INF:
+                mask = low <= fall_le if mask is None else mask | (low <= fall_le)
+            if fall_lt != -_INF:
+                mask = low < fall_lt if mask is None else mask | (low < fall_lt)
+        hit: int | None = None
+        if mask is not None:
+            at = int(mask.argmax())  # the first True, or 0 when there is none
+            if at or mask[0]:
+                hit = k + at
         self._searched[i] = _Searched(k, end, hit)
         return hit if hit is not None and hit <= limit else None
 
@@ -461,8 +470,11 @@ class BacktestLoop:
             qty[i] = q
             cost[i] = c
         self._moved.clear()
-        balance = float(self.node.ledger.balance)
-        self._balance_now = balance
+        exact_balance = self.node.ledger.balance
+        if exact_balance is not self._balance_exact:  # replaced, never changed, like a position's Decimals
+            self._balance_exact = exact_balance
+            self._balance_now = float(exact_balance)
+        balance = self._balance_now
         self._open_now = [(i, q, c) for i, (q, c) in enumerate(zip(qty, cost, strict=True)) if q != 0]
         if track.bars and track.bars[-1] == k:
             track.balance[-1] = balance
