@@ -29,11 +29,11 @@ from perpbot.venues.sim import SimVenue, SimVenueConfig
 
 ZERO: Final = Decimal(0)  # compared with as a Decimal: against the int 0, every comparison converted it
 
-_DAY_MS = 86_400_000
-_INF = float("inf")
-_NO_LEVELS = (_INF, _INF, -_INF, -_INF)
-_DIRECTIONS = (Direction.FLAT, Direction.LONG, Direction.SHORT)  # by code: 0, 1, -1 (a lookup, not an enum call)
-_SEARCH_AHEAD = 256  # bars an activation search looks past the stretch, for the stretches that follow
+_DAY_MS: Final = 86_400_000
+_INF: Final = float("inf")
+_NO_LEVELS: Final = (_INF, _INF, -_INF, -_INF)
+_DIRECTIONS: Final = (Direction.FLAT, Direction.LONG, Direction.SHORT)  # by code: 0, 1, -1 (a lookup, not an enum call)
+_SEARCH_AHEAD: Final = 256  # bars an activation search looks past the stretch, for the stretches that follow
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,7 @@ from perpbot.venues.events import (
 ZERO: Final = Decimal(0)
 
 # Why a fill that closes exposure closed it, from the tag of the order that made it.
-_EXIT_REASONS: dict[str, ExitReason] = {
+_EXIT_REASONS: Final[dict[str, ExitReason]] = {
     "entry": ExitReason.REVERSAL,
     "reversal": ExitReason.REVERSAL,
     "exit": ExitReason.SIGNAL,
@@ -60,9 +60,9 @@ _EXIT_REASONS: dict[str, ExitReason] = {
     "manual": ExitReason.MANUAL,
 }
 
-_IN_FLIGHT = frozenset({OrderStatus.CREATED, OrderStatus.SUBMITTED, OrderStatus.UNKNOWN})
-_RESTING = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED})
-_OPENING_TAGS = frozenset({"entry", "reversal"})
+_IN_FLIGHT: Final = frozenset({OrderStatus.CREATED, OrderStatus.SUBMITTED, OrderStatus.UNKNOWN})
+_RESTING: Final = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED})
+_OPENING_TAGS: Final = frozenset({"entry", "reversal"})
 
 
 class MarketView(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from typing import Protocol
+from typing import Final, Protocol
 
 from perpbot.errors import OrderError
 from perpbot.model import Fill, Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce, TriggerKind
@@ -24,7 +24,7 @@ from perpbot.venues.events import (
     VenueEvent,
 )
 
-_CANCELLABLE = frozenset({OrderStatus.SUBMITTED, OrderStatus.UNKNOWN, OrderStatus.NEW, OrderStatus.UNTRIGGERED,
+_CANCELLABLE: Final = frozenset({OrderStatus.SUBMITTED, OrderStatus.UNKNOWN, OrderStatus.NEW, OrderStatus.UNTRIGGERED,
                           OrderStatus.PARTIALLY_FILLED})
 
 

@@ -15,7 +15,7 @@ from perpbot.model import ExitReason, Fill, Side, Trade
 ZERO: Final = Decimal(0)
 # Shares of cost, fees and funding taken by a partial close are rounded to this grid so that every
 # later sum stays exact; what one part loses to rounding the other keeps, so nothing is lost.
-ALLOCATION_QUANTUM = Decimal("1e-10")
+ALLOCATION_QUANTUM: Final = Decimal("1e-10")
 
 
 def entry_price_of(qty: Decimal, cost: Decimal) -> Decimal:

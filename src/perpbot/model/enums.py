@@ -78,7 +78,7 @@ class OrderStatus(StrEnum):
         return self in _FINAL
 
 
-_OPEN = frozenset(
+_OPEN: Final = frozenset(
     {
         OrderStatus.CREATED,
         OrderStatus.SUBMITTED,
@@ -88,7 +88,7 @@ _OPEN = frozenset(
         OrderStatus.PARTIALLY_FILLED,
     }
 )
-_FINAL = frozenset(
+_FINAL: Final = frozenset(
     {OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.DEACTIVATED}
 )
 # `status in FINAL_STATUSES` is `status.is_final`: compiled code reads an enum's property through a generic

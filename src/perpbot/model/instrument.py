@@ -162,7 +162,7 @@ def _spec(
 # Reference filters for the symbols perpbot ships tests for, taken from Bybit's instruments-info
 # examples and the price precision of the recorded candles. Live mode reads the real values from
 # the exchange; a backtest may override any field in the config.
-REFERENCE_INSTRUMENTS: dict[str, Instrument] = {
+REFERENCE_INSTRUMENTS: Final[dict[str, Instrument]] = {
     spec.symbol: spec
     for spec in (
         _spec("BTCUSDT", "0.1", "0.001", "0.001", "1190", "500", mmr="0.005"),

@@ -15,7 +15,7 @@ ZERO: Final = Decimal(0)  # compared with as a Decimal: against the int 0, every
 S = OrderStatus
 
 # Every legal move. Self-moves on live states are amends or further partial fills.
-TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+TRANSITIONS: Final[dict[OrderStatus, frozenset[OrderStatus]]] = {
     S.CREATED: frozenset({S.SUBMITTED, S.REJECTED}),
     S.SUBMITTED: frozenset(
         {S.NEW, S.UNTRIGGERED, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.REJECTED, S.UNKNOWN}
@@ -33,8 +33,8 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.DEACTIVATED: frozenset(),
 }
 
-CLIENT_ID_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
-_CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,36}")
+CLIENT_ID_ALPHABET: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+_CLIENT_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,36}")
 
 
 def validate_client_id(client_id: str) -> str:

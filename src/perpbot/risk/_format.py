@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Final
 
-_EIGHT_PLACES = Decimal("0.00000001")
+_EIGHT_PLACES: Final = Decimal("0.00000001")
 
 
 def fmt(value: Decimal | float) -> str:

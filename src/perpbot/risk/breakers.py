@@ -11,16 +11,16 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from perpbot.risk._format import decimal_of, fmt
 
-_MARGIN = 1e-12  # relative: the float fast path leaves marks this close to a boundary to the exact check
-DAY_MS = 86_400_000
-DAILY_LOSS = "daily_loss"
-DRAWDOWN = "drawdown"
-MANUAL = "manual"
-STATE_VERSION = 1
+_MARGIN: Final = 1e-12  # relative: the float fast path leaves marks this close to a boundary to the exact check
+DAY_MS: Final = 86_400_000
+DAILY_LOSS: Final = "daily_loss"
+DRAWDOWN: Final = "drawdown"
+MANUAL: Final = "manual"
+STATE_VERSION: Final = 1
 
 
 def iso_utc(ts: int) -> str:

@@ -52,13 +52,13 @@ ZERO: Final = Decimal(0)
 # A check as assess records it: (name, passed, what it found); a decision keeps them as one CheckLog.
 _Check = tuple[str, bool, str]
 # Checks whose verdict never varies are shared values, not made again for every decision.
-_NOT_HALTED: _Check = ("halt", True, "not halted")
-_FULL_SIZE: _Check = ("loss_streak", True, "full size")
-_NO_OTHERS: _Check = ("correlation", True, "no other open positions")
-_NOT_LIMITED: _Check = ("correlation", True, "max_correlation is 1: correlation is not limited")
+_NOT_HALTED: Final[_Check] = ("halt", True, "not halted")
+_FULL_SIZE: Final[_Check] = ("loss_streak", True, "full size")
+_NO_OTHERS: Final[_Check] = ("correlation", True, "no other open positions")
+_NOT_LIMITED: Final[_Check] = ("correlation", True, "max_correlation is 1: correlation is not limited")
 _ONE: Final = Decimal(1)
 _HUNDRED: Final = Decimal(100)
-STATE_VERSION = 1
+STATE_VERSION: Final = 1
 
 
 def _pct(value: float) -> Decimal:

@@ -6,19 +6,21 @@ classifier emits when regime detection is disabled) and -1 is "unknown" (indicat
 
 from __future__ import annotations
 
+from typing import Final
+
 from perpbot.model import Regime
 
-UNKNOWN = -1
-RANGING = 0
-TRENDING = 1
-VOLATILE = 2
-DEFAULT = 3
+UNKNOWN: Final = -1
+RANGING: Final = 0
+TRENDING: Final = 1
+VOLATILE: Final = 2
+DEFAULT: Final = 3
 
 # Index = code; "unknown" (-1) is handled apart because it is never configured.
-REGIME_NAMES: tuple[str, ...] = (Regime.RANGING.value, Regime.TRENDING.value, Regime.VOLATILE.value, "default")
-UNKNOWN_NAME = "unknown"
+REGIME_NAMES: Final[tuple[str, ...]] = (Regime.RANGING.value, Regime.TRENDING.value, Regime.VOLATILE.value, "default")
+UNKNOWN_NAME: Final = "unknown"
 
-_CODES: dict[str, int] = {name: code for code, name in enumerate(REGIME_NAMES)} | {UNKNOWN_NAME: UNKNOWN}
+_CODES: Final[dict[str, int]] = {name: code for code, name in enumerate(REGIME_NAMES)} | {UNKNOWN_NAME: UNKNOWN}
 
 
 def regime_code(name: str) -> int:
