@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -12,8 +14,12 @@ from perpbot.data.memory import InMemorySource
 from perpbot.engine.backtest import LoopTuning
 from perpbot.engine.prepare import prepare
 from perpbot.engine.service import build_loop, run_backtest
+from perpbot.model import OrderRequest, OrderType, Side, TriggerKind
 from perpbot.strategies.registry import StrategyRegistry
 from tests.conftest import make_candles
+
+D = Decimal
+INF = float("inf")
 
 
 def _config(**overrides: Any) -> Any:
@@ -180,3 +186,37 @@ def test_an_orders_labels_are_dropped_when_it_is_done(entry_order: str) -> None:
         assert any(o.status.value == "Cancelled" and o.request.tag in ("entry", "reversal") and not o.filled_qty
                    for o in orders), "the scenario withdraws an entry limit that never filled"
     assert set(out.node._labels) <= {o.client_id for o in orders if not o.status.is_final}
+
+
+@pytest.mark.parametrize("active", list(itertools.product((0, 1), repeat=4)))
+def test_the_activation_search_finds_the_first_bar_any_level_reaches(active: tuple[int, int, int, int]) -> None:
+    """Every combination of the four kinds of level (a rise to or through one, a fall to or through one): the
+    search returns the first bar in the window that a plain scan of the candles finds, cached or not."""
+    config = _config(venue={"limit_fill": "through"})
+    prepared = prepare(config, _source(), StrategyRegistry())
+    loop = build_loop(config, prepared)
+    sym = prepared.data.symbols[0]
+    inst, venue = sym.instrument, loop.venue
+    start = float(sym.close[0])
+    venue.mark(sym.symbol, start)
+    orders = [  # (side, limit price, trigger, trigger kind): rise to, rise through, fall to, fall through
+        (Side.BUY, None, 1.02, TriggerKind.STOP_LOSS), (Side.SELL, 1.01, None, TriggerKind.NONE),
+        (Side.SELL, None, 0.985, TriggerKind.STOP_LOSS), (Side.BUY, 0.975, None, TriggerKind.NONE),
+    ]
+    for n, (on, (side, limit, trigger, kind)) in enumerate(zip(active, orders, strict=True)):
+        if on:
+            venue.submit(OrderRequest(
+                f"t{n}", sym.symbol, side, OrderType.MARKET if limit is None else OrderType.LIMIT, D("0.001"),
+                price=None if limit is None else inst.round_price(start * limit),
+                trigger_price=None if trigger is None else inst.round_price(start * trigger), trigger=kind,
+            ), 0)
+    rise_ge, rise_gt, fall_le, fall_lt = venue.activation_levels(sym.symbol)
+    assert [rise_ge != INF, rise_gt != INF, fall_le != -INF, fall_lt != -INF] == [bool(a) for a in active]
+
+    def scan(k: int, limit: int) -> int | None:
+        return next((j for j in range(k, limit + 1) if sym.high[j] >= rise_ge or sym.high[j] > rise_gt
+                     or sym.low[j] <= fall_le or sym.low[j] < fall_lt), None)
+
+    n = len(sym.high)
+    for k, limit in [(0, n - 1), (0, 40), (5, 600), (30, 31), (300, n - 1), (1200, 1500), (n - 3, n - 1)]:
+        assert loop._next_hit(0, k, limit) == scan(k, limit), (k, limit)
