@@ -80,7 +80,6 @@ class _Book:
     limits: list[_Live] = field(default_factory=list)
     conditionals: list[_Live] = field(default_factory=list)
     liquidation_price: Decimal | None = None
-    bankruptcy_price: Decimal | None = None
 
 
 @dataclass(slots=True)
@@ -557,25 +556,33 @@ class SimVenue:
             self._events.append(OrderCreatedByVenue(ts, child, request.client_id, live.venue_id))
 
     def _update_liquidation(self, book: _Book) -> None:
+        """The position's liquidation price, after every fill (the searches need it as soon as it moves)."""
         pos = self._positions.get(book.instrument.symbol)
         if not pos.qty:
-            book.liquidation_price = book.bankruptcy_price = None
+            book.liquidation_price = None
             return
         entry = pos.entry_price
         inv_lev = ONE / book.leverage
         mmr = book.instrument.maintenance_margin_rate
         if pos.qty > ZERO:
             book.liquidation_price = book.instrument.round_price(entry * (ONE - inv_lev + mmr), ROUND_CEILING)
-            book.bankruptcy_price = book.instrument.round_price(entry * (ONE - inv_lev), ROUND_FLOOR)
         else:
             book.liquidation_price = book.instrument.round_price(entry * (ONE + inv_lev - mmr), ROUND_FLOOR)
-            book.bankruptcy_price = book.instrument.round_price(entry * (ONE + inv_lev), ROUND_CEILING)
+
+    def _bankruptcy_price(self, book: _Book) -> Decimal:
+        """Where a liquidation closes the position: worked out only then. Only a fill moves the entry price and
+        the leverage cannot change while a position is open, so it is the price of the last fill's time."""
+        pos = self._positions.get(book.instrument.symbol)
+        inv_lev = ONE / book.leverage
+        if pos.qty > ZERO:
+            return book.instrument.round_price(pos.entry_price * (ONE - inv_lev), ROUND_FLOOR)
+        return book.instrument.round_price(pos.entry_price * (ONE + inv_lev), ROUND_CEILING)
 
     def _liquidate(self, book: _Book, ts: int) -> None:
         symbol = book.instrument.symbol
         pos = self._positions.get(symbol)
-        liq, price = book.liquidation_price, book.bankruptcy_price
-        assert liq is not None and price is not None
+        liq, price = book.liquidation_price, self._bankruptcy_price(book)
+        assert liq is not None
         side = Side.SELL if pos.qty > ZERO else Side.BUY
         self._exec_seq += 1
         self._venue_seq += 1
