@@ -66,13 +66,20 @@ def trade_pnl(trades: Sequence[Trade]) -> list[float]:
     return [float(t.net_pnl) for t in trades]
 
 
+def _net_pnl(trades: Sequence[Trade], pnl: Sequence[float] | None) -> Sequence[float]:
+    """`pnl` as given by a caller that has it (checked against the trades), else worked out."""
+    if pnl is None:
+        return trade_pnl(trades)
+    if len(pnl) != len(trades):
+        raise ValueError(f"pnl needs one value per trade: {len(pnl)} for {len(trades)} trades")
+    return pnl
+
+
 def trade_stats(trades: Sequence[Trade], pnl: Sequence[float] | None = None) -> TradeStats:
     """Win rate, profit factor (gross profit / gross loss; inf with no losses), expectancy (mean net
     PnL per trade), averages, extremes, and the longest win/loss streaks in exit-time order.
     `pnl` is `trade_pnl(trades)`, when the caller has it already."""
-    values = trade_pnl(trades) if pnl is None else list(pnl)
-    if len(values) != len(trades):
-        raise ValueError(f"pnl needs one value per trade: {len(values)} for {len(trades)} trades")
+    values = list(_net_pnl(trades, pnl))
     exits = [t.exit_ts for t in trades]
     if any(later < earlier for earlier, later in itertools.pairwise(exits)):  # the engine keeps them in exit order
         values = [values[i] for i in sorted(range(len(values)), key=exits.__getitem__)]
@@ -151,9 +158,7 @@ def breakdown(trades: Sequence[Trade], key: str, pnl: Sequence[float] | None = N
         labels_of = _KEYS[key]
     except KeyError:
         raise ValueError(f"breakdown key must be one of {', '.join(BREAKDOWN_KEYS)}, was {key!r}") from None
-    values = trade_pnl(trades) if pnl is None else pnl
-    if len(values) != len(trades):
-        raise ValueError(f"pnl needs one value per trade: {len(values)} for {len(trades)} trades")
+    values = _net_pnl(trades, pnl)
     groups: dict[str, list[float]] = {}
     for labels, value in zip(labels_of(trades), values, strict=True):
         if type(labels) is str:
@@ -180,5 +185,5 @@ def _group_row(label: str, pnl: list[float]) -> GroupStats:
 
 def breakdowns(trades: Sequence[Trade], pnl: Sequence[float] | None = None) -> dict[str, list[dict[str, Any]]]:
     """Every breakdown of BREAKDOWN_KEYS as plain rows: what a result and a session keep."""
-    values = trade_pnl(trades) if pnl is None else pnl
+    values = _net_pnl(trades, pnl)
     return {key: [row.to_dict() for row in breakdown(trades, key, values)] for key in BREAKDOWN_KEYS}

@@ -99,7 +99,7 @@ class Instrument:
 
     def round_qty(self, qty: Decimal | float) -> Decimal:
         """Quantise a quantity down to the step: never trade more than was sized."""
-        value = qty if isinstance(qty, Decimal) else Decimal(repr(float(qty)))
+        value = qty if isinstance(qty, Decimal) else float_decimal(float(qty))
         if self._step_is_place:
             return value.quantize(self.qty_step, ROUND_DOWN)
         steps = (value / self.qty_step).to_integral_value(ROUND_DOWN)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
+from perpbot.model.instrument import float_decimal
+
 _EIGHT_PLACES: Final = Decimal("0.00000001")
 
 
@@ -28,4 +30,4 @@ def decimal_of(value: float) -> Decimal:
 
     `float()` first, so a numpy float64 (whose repr is "np.float64(...)" in numpy 2) converts as well.
     """
-    return Decimal(repr(float(value)))
+    return float_decimal(float(value))
