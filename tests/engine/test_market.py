@@ -53,3 +53,16 @@ def test_symbols_on_different_grids_are_blocked_only_while_equally_long() -> Non
     market.index = 250  # ETHUSDT's history ended at 199 returns: the gate must measure pair by pair
     assert len(market.returns("ETHUSDT", 100)) == 49
     assert market.returns_block(["BTCUSDT", "ETHUSDT"], 100) is None
+
+
+def test_returns_are_computed_on_first_read_whichever_read_comes_first() -> None:
+    by_block, by_symbol = ArrayMarket(CLOSES), ArrayMarket(CLOSES)
+    for market in (by_block, by_symbol):
+        market.index = 200
+        assert market.price("BTCUSDT") == CLOSES["BTCUSDT"][200]
+        assert market._returns is None  # prices alone never make the returns (a year of them per symbol)
+    block = by_block.returns_block(["ETHUSDT", "BTCUSDT"], 60)
+    first = by_symbol.returns("ETHUSDT", 60)
+    assert block is not None
+    assert block[0].tolist() == first.tolist() == by_block.returns("ETHUSDT", 60).tolist()
+    assert block.tolist() == by_symbol.returns_block(["ETHUSDT", "BTCUSDT"], 60).tolist()  # type: ignore[union-attr]

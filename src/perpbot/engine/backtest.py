@@ -10,8 +10,9 @@ a test holds both to that.
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
@@ -71,14 +72,38 @@ class _Searched:
         self.hit = hit
 
 
-@dataclass(slots=True)
 class EquityTrack:
-    """Account state after every bar that changed it; the per-bar curve is rebuilt from it in bulk."""
+    """Account state after every bar that changed it; the per-bar curve is rebuilt from it in bulk.
 
-    bars: list[int] = field(default_factory=list)
-    balance: list[float] = field(default_factory=list)
-    qty: list[list[float]] = field(default_factory=list)
-    signed_cost: list[list[float]] = field(default_factory=list)
+    Kept in typed arrays, one row of `width` values per snapshot in `qty` and `signed_cost`: a year holds tens of
+    thousands of snapshots, and as lists of boxed floats they took about 260 bytes each instead of 32."""
+
+    __slots__ = ("balance", "bars", "qty", "signed_cost", "width")
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.bars: array[int] = array("q")
+        self.balance: array[float] = array("d")
+        self.qty: array[float] = array("d")  # row after row of `width` values
+        self.signed_cost: array[float] = array("d")
+
+    def record(self, bar: int, balance: float, qty: list[float], signed_cost: list[float]) -> None:
+        """Add the snapshot of `bar`, or replace the last one when it was of the same bar."""
+        if self.bars and self.bars[-1] == bar:
+            self.balance[-1] = balance
+            del self.qty[-self.width:], self.signed_cost[-self.width:]
+        else:
+            self.bars.append(bar)
+            self.balance.append(balance)
+        self.qty.extend(qty)
+        self.signed_cost.extend(signed_cost)
+
+    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Bars, balances, and the qty and signed-cost rows as (snapshots, width) matrices, without copies."""
+        rows = (len(self.bars), self.width)
+        return (np.frombuffer(self.bars, dtype=np.int64), np.frombuffer(self.balance, dtype=np.float64),
+                np.frombuffer(self.qty, dtype=np.float64).reshape(rows),
+                np.frombuffer(self.signed_cost, dtype=np.float64).reshape(rows))
 
 
 @dataclass(slots=True)
@@ -115,7 +140,10 @@ class BacktestLoop:
             close_on_flat=close_on_flat, start_ts=int(data.ts[0]) if len(data.ts) else 0, execution=execution,
         )
         self._close_on_flat = close_on_flat
-        self._track = EquityTrack()
+        self._track = EquityTrack(len(self._syms))
+        # the positions of the last snapshot, as floats: (qty, signed cost) per symbol
+        self._last_qty = [0.0] * len(self._syms)
+        self._last_cost = [0.0] * len(self._syms)
         self._visited = 0
         # Per symbol, the last activation search: reused while its levels stand, so a symbol whose orders
         # did not change is not searched again when another symbol's decision ends the stretch.
@@ -450,10 +478,8 @@ class BacktestLoop:
 
     def _snapshot(self, k: int) -> None:
         """Record the account after an event: the last snapshot, with the positions that moved since updated."""
-        track = self._track
         self._take_changes()
-        qty = list(track.qty[-1]) if track.qty else [0.0] * len(self._syms)
-        cost = list(track.signed_cost[-1]) if track.signed_cost else [0.0] * len(self._syms)
+        qty, cost = self._last_qty, self._last_cost
         seen = self._seen
         for i in self._moved:
             pos = self._positions[i]
@@ -476,24 +502,13 @@ class BacktestLoop:
             self._balance_now = float(exact_balance)
         balance = self._balance_now
         self._open_now = [(i, q, c) for i, (q, c) in enumerate(zip(qty, cost, strict=True)) if q != 0]
-        if track.bars and track.bars[-1] == k:
-            track.balance[-1] = balance
-            track.qty[-1], track.signed_cost[-1] = qty, cost
-            return
-        track.bars.append(k)
-        track.balance.append(balance)
-        track.qty.append(qty)
-        track.signed_cost.append(cost)
+        self._track.record(k, balance, qty, cost)
 
     def _build_curve(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Per-bar equity and exposure from the account snapshots. Built in blocks of bars: the bars-by-symbols
         temporaries of a whole year of 8 symbols would take some 170 MB at once; each row's sum is the same."""
-        track = self._track
         self._snapshot(n - 1)
-        bars = np.asarray(track.bars)
-        balances = np.asarray(track.balance)
-        qtys = np.asarray(track.qty)
-        costs = np.asarray(track.signed_cost)
+        bars, balances, qtys, costs = self._track.columns()
         equity = np.empty(n)
         exposure = np.empty(n, dtype=bool)
         block = self.tuning.curve_block

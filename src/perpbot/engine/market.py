@@ -16,34 +16,45 @@ class ArrayMarket:
 
     def __init__(self, closes: dict[str, np.ndarray]) -> None:
         self._close = closes
-        # Close-to-close returns computed once, as the rows of one matrix when the symbols share a grid (a
-        # backtest's always do): the correlation gate reads a window of every open position's returns on
-        # every decision, and one fancy index of the matrix gives it all of them as one block.
-        lengths = {len(c) for c in closes.values()}
         self._rows = {symbol: row for row, symbol in enumerate(closes)}
+        # Close-to-close returns are computed on the first read: a run with one symbol, or with no correlation
+        # limit, never reads them, and they weigh as much as the closes (4 MB a symbol-year of 1-minute bars).
         self._matrix: np.ndarray | None = None
+        self._returns: dict[str, np.ndarray] | None = None
+        self.index = 0
+
+    def _computed_returns(self) -> dict[str, np.ndarray]:
+        """Returns of every symbol, computed once: the correlation gate reads a window of every open position's
+        returns on every decision. When the symbols share a grid (a backtest's always do) they are the rows of
+        one matrix, so one fancy index of it gives the gate all of them as one block."""
+        closes = self._close
+        lengths = {len(c) for c in closes.values()}
         if len(lengths) == 1 and lengths != {0}:
-            self._matrix = np.empty((len(closes), lengths.pop() - 1))
+            matrix = self._matrix = np.empty((len(closes), lengths.pop() - 1))
             for row, c in enumerate(closes.values()):
-                np.divide(c[1:], c[:-1], out=self._matrix[row])
-            self._matrix -= 1.0
-            self._returns = {symbol: self._matrix[row] for symbol, row in self._rows.items()}
+                np.divide(c[1:], c[:-1], out=matrix[row])
+            matrix -= 1.0
+            self._returns = {symbol: matrix[row] for symbol, row in self._rows.items()}
         else:
             self._returns = {symbol: c[1:] / c[:-1] - 1.0 for symbol, c in closes.items()}
-        self.index = 0
+        return self._returns
 
     def price(self, symbol: str) -> float:
         return float(self._close[symbol][self.index])
 
     def returns(self, symbol: str, lookback: int) -> np.ndarray:
         """The last `lookback` returns ending at the current close (fewer near the start)."""
-        returns: np.ndarray = self._returns[symbol][max(0, self.index - lookback): self.index]
+        every = self._returns if self._returns is not None else self._computed_returns()
+        returns: np.ndarray = every[symbol][max(0, self.index - lookback): self.index]
         return returns
 
     def returns_block(self, symbols: Sequence[str], lookback: int) -> np.ndarray | None:
         """`returns` of each symbol as the rows of one 2-D block (they are equally long on one grid)."""
-        if self._matrix is None:
+        if self._returns is None:
+            self._computed_returns()
+        matrix = self._matrix
+        if matrix is None:
             return stack_equal([self.returns(s, lookback) for s in symbols])
         rows = [self._rows[s] for s in symbols]
-        block: np.ndarray = self._matrix[rows, max(0, self.index - lookback): self.index]
+        block: np.ndarray = matrix[rows, max(0, self.index - lookback): self.index]
         return block
