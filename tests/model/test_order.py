@@ -24,6 +24,36 @@ def test_happy_path_records_history() -> None:
     assert order.avg_price == Decimal("101.5")
     assert [h[1] for h in order.history] == [
         OrderStatus.SUBMITTED, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED]
+    assert order.filled_qty == Decimal(2) and order.filled_value == Decimal(203) and order.fees == Decimal("0.04")
+
+
+@given(created=st.integers(0, 2**41), steps=st.lists(st.integers(0, 10**9), min_size=3, max_size=3),
+       amend=st.booleans())
+def test_history_keeps_each_changes_own_time_and_reason(created: int, steps: list[int], amend: bool) -> None:
+    order = Order(OrderRequest("pb-1", "BTCUSDT", Side.BUY, OrderType.LIMIT, Decimal(2), price=Decimal(10)),
+                  created_ts=created)
+    times = [created + sum(steps[:i + 1]) for i in range(3)]
+    order.transition(OrderStatus.SUBMITTED, times[0], "sent")
+    order.transition(OrderStatus.NEW, times[1])
+    if amend:
+        order.amend(times[1], price=Decimal(11))
+    order.apply_fill(Decimal(2), Decimal(11), Decimal("0.1"), times[2])
+    expected = [(times[0], OrderStatus.SUBMITTED, "sent"), (times[1], OrderStatus.NEW, "")]
+    expected += [(times[1], OrderStatus.NEW, "amended")] if amend else []
+    assert list(order.history) == [*expected, (times[2], OrderStatus.FILLED, "")]
+
+
+def test_orders_filled_at_once_share_one_history_yet_read_their_own_times() -> None:
+    orders = [_order() for _ in range(2)]
+    for created, order in zip((1_700_000_000_000, 1_700_000_060_000), orders, strict=True):
+        order.created_ts = created
+        order.transition(OrderStatus.SUBMITTED, created)
+        order.transition(OrderStatus.NEW, created)
+        qty, fee = Decimal(1), Decimal("0.055")
+        order.apply_fill(qty, Decimal(100), fee, created)
+        assert order.filled_qty is qty and order.fees is fee  # a first fill's own Decimals, not equal new ones
+    assert orders[0]._changes is orders[1]._changes
+    assert [h[0] for h in orders[1].history] == [1_700_000_060_000] * 3
 
 
 def test_illegal_transition_raises_and_names_states() -> None:

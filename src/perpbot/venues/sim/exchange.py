@@ -48,6 +48,12 @@ _BPS: Final = Decimal("0.0001")
 # The attached orders' tags, read once: compiled, an enum's `value` is a generic lookup and a call into enum.
 _STOP_TAG: Final = TriggerKind.STOP_LOSS.value
 _TAKE_TAG: Final = TriggerKind.TAKE_PROFIT.value
+# An order's status at the venue with nothing filled, made once: the status book holds one for every order a
+# run ever placed, and most of them (every cancelled protective order) end with nothing filled.
+_NEW_UNFILLED: Final = (OrderStatus.NEW, ZERO)
+_UNTRIGGERED_UNFILLED: Final = (OrderStatus.UNTRIGGERED, ZERO)
+_CANCELLED_UNFILLED: Final = (OrderStatus.CANCELLED, ZERO)
+_REJECTED_UNFILLED: Final = (OrderStatus.REJECTED, ZERO)
 
 
 @dataclass(slots=True, init=False, eq=False)
@@ -68,7 +74,8 @@ class _Live:
 
     @property
     def remaining(self) -> Decimal:
-        return self.request.qty - self.filled
+        # Unfilled, the request's own qty: the fill then shares it, not a new Decimal equal to it.
+        return self.request.qty - self.filled if self.filled else self.request.qty
 
 
 @dataclass(slots=True)
@@ -132,21 +139,21 @@ class SimVenue:
         reason = self._admission_error(book, request)
         if reason is not None:
             self.stats.rejected_orders += 1
-            self._status[request.client_id] = (OrderStatus.REJECTED, ZERO)
+            self._status[request.client_id] = _REJECTED_UNFILLED
             self._events.append(OrderRejected(ts, request.client_id, reason))
             return
         live = _Live(request, self._next_venue_id())
         if request.is_conditional:
             book.conditionals.append(live)
-            status = OrderStatus.UNTRIGGERED
+            known = _UNTRIGGERED_UNFILLED
         elif request.order_type is OrderType.MARKET:
             book.market.append(live)
-            status = OrderStatus.NEW
+            known = _NEW_UNFILLED
         else:
             book.limits.append(live)
-            status = OrderStatus.NEW
-        self._status[request.client_id] = (status, ZERO)
-        self._events.append(OrderAccepted(ts, request.client_id, live.venue_id, status))
+            known = _NEW_UNFILLED
+        self._status[request.client_id] = known
+        self._events.append(OrderAccepted(ts, request.client_id, live.venue_id, known[0]))
 
     def cancel(self, client_id: str, symbol: str, ts: int) -> None:
         book = self._changing(symbol)
@@ -178,7 +185,7 @@ class SimVenue:
         self.query_order(client_id, symbol, ts)
 
     def query_order(self, client_id: str, symbol: str, ts: int) -> None:
-        status, filled = self._status.get(client_id, (OrderStatus.REJECTED, ZERO))
+        status, filled = self._status.get(client_id, _REJECTED_UNFILLED)
         reason = "" if client_id in self._status else "EC_OrderNotExist"
         self._events.append(OrderStatusReport(ts, client_id, status, filled, reason))
 
@@ -471,7 +478,7 @@ class SimVenue:
 
     def _trigger(self, book: _Book, live: _Live, level: Decimal, ts: int) -> None:
         book.conditionals.remove(live)
-        self._status[live.request.client_id] = (OrderStatus.NEW, live.filled)
+        self._status[live.request.client_id] = (OrderStatus.NEW, live.filled) if live.filled else _NEW_UNFILLED
         self._events.append(OrderTriggered(ts, live.request.client_id))
         price = self._slipped(book.instrument, level, live.request.side)
         self._execute(book, live, live.remaining, price, self._taker, LiquidityRole.TAKER, ts)
@@ -498,7 +505,7 @@ class SimVenue:
                     fee, role, ts)
         outcome = self._positions.apply_fill(fill, with_trades=False)  # the exchange keeps no trade list
         self.balance += outcome.realised - fee
-        live.filled += qty
+        live.filled = live.filled + qty if live.filled else qty  # the fill's own qty, when the first
         done = live.filled == request.qty
         self._status[request.client_id] = (OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED,
                                            live.filled)
@@ -519,7 +526,8 @@ class SimVenue:
                 return
 
     def _finish(self, live: _Live, status: OrderStatus, ts: int, reason: str) -> None:
-        self._status[live.request.client_id] = (status, live.filled)
+        unfilled = status is OrderStatus.CANCELLED and not live.filled
+        self._status[live.request.client_id] = _CANCELLED_UNFILLED if unfilled else (status, live.filled)
         self._events.append(OrderCancelled(ts, live.request.client_id, reason))
 
     def _clear_protection(self, book: _Book, ts: int, keep: tuple[str, ...]) -> None:
@@ -552,7 +560,7 @@ class SimVenue:
             )
             live = _Live(child, self._next_venue_id(), born_ts=ts)
             book.conditionals.append(live)
-            self._status[child.client_id] = (OrderStatus.UNTRIGGERED, ZERO)
+            self._status[child.client_id] = _UNTRIGGERED_UNFILLED
             self._events.append(OrderCreatedByVenue(ts, child, request.client_id, live.venue_id))
 
     def _update_liquidation(self, book: _Book) -> None:
