@@ -332,7 +332,7 @@ class RiskManager:
             return _reject(checks, "exchange_filters", f"{symbol}: {problem}",
                            stop=stop, take_profit=take_profit, leverage=leverage)
         if not explain:
-            return RiskDecision(True, qty, stop, take_profit, leverage, (), DeferredCheckLog(inputs.explain))
+            return RiskDecision(True, qty, stop, take_profit, leverage, (), DeferredCheckLog(inputs))
         checks.append(("exchange_filters", True, f"qty {str(qty)} passes the filters{market_note}"))
         return RiskDecision(True, qty, stop, take_profit, leverage, (), _check_log(checks))
 
