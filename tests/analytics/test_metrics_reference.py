@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from perpbot.analytics import PerformanceReport, breakdown, compute_metrics, trade_pnl
+from perpbot.analytics import equity as equity_module
 from perpbot.model import ExitReason, Side, Trade
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -247,6 +248,19 @@ def test_every_metric_matches_the_reference(data: st.DataObject) -> None:
     given_pnl = compute_metrics(np.array(equity), np.array(ts, dtype=np.int64), trades, starting_balance=start,
                                 fees_paid=12.5, funding_paid=-3.0, trade_pnl=trade_pnl(trades))
     assert str(given_pnl) == str(report)  # the same figures from the caller's net PnL (str: NaN != NaN)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), block=st.integers(1, 9))
+def test_the_drawdown_is_the_same_whatever_block_it_is_worked_out_in(data: st.DataObject, block: int) -> None:
+    equity, ts, start = data.draw(curves())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(equity_module, "_BLOCK", block)
+        got = equity_module.drawdowns(np.array(equity), np.array(ts, dtype=np.int64), start)
+    dd, dd_days = ref_drawdown(equity, ts, start)
+    assert close(got[0], dd) and close(got[1], dd_days), f"block {block}: got {got}, reference {(dd, dd_days)}"
+    whole = equity_module.drawdowns(np.array(equity), np.array(ts, dtype=np.int64), start)
+    assert got == whole  # the same floats: a maximum is exact
 
 
 @settings(max_examples=120, deadline=None)

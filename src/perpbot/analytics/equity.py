@@ -18,6 +18,7 @@ Ints = npt.NDArray[np.int64]
 DAY_MS = 86_400_000
 PERIODS_PER_YEAR = 365
 YEAR_MS = PERIODS_PER_YEAR * DAY_MS
+_BLOCK = 65_536  # bars per block of the drawdown's temporaries (half a MB each)
 
 
 def daily_equity(equity: Floats, timestamps_ms: Ints) -> Floats:
@@ -25,12 +26,10 @@ def daily_equity(equity: Floats, timestamps_ms: Ints) -> Floats:
 
     A day's value is its last observation; a day without observations keeps the previous value.
     """
-    days = timestamps_ms // DAY_MS
-    is_last = np.ones(days.size, dtype=bool)
-    is_last[:-1] = days[1:] != days[:-1]
-    observed_days, values = days[is_last], equity[is_last]
-    calendar = np.arange(observed_days[0], observed_days[-1] + 1, dtype=np.int64)
-    return values[np.searchsorted(observed_days, calendar, side="right") - 1]
+    # The last observation at or before each day's end, found by a search of the sorted times: no temporary as
+    # long as the curve (this runs where a backtest's memory peaks).
+    calendar = np.arange(timestamps_ms[0] // DAY_MS, timestamps_ms[-1] // DAY_MS + 1, dtype=np.int64)
+    return equity[np.searchsorted(timestamps_ms, (calendar + 1) * DAY_MS, side="left") - 1]
 
 
 def daily_returns(equity: Floats, timestamps_ms: Ints, starting_balance: float) -> Floats:
@@ -84,16 +83,22 @@ def drawdowns(equity: Floats, timestamps_ms: Ints, starting_balance: float) -> t
     at the peak, or the first bar if the curve starts below the starting balance) to the first bar
     back at or above the peak, or to the last bar if it never recovers.
     """
-    # Few whole-curve temporaries: this runs at the end of a backtest, where memory peaks, and a year of minutes
-    # makes each float series 4 MB.
-    peak = np.maximum.accumulate(np.maximum(equity, starting_balance))
-    underwater = equity < peak
+    # Whole-curve float temporaries only a block long: this runs at the end of a backtest, where memory peaks,
+    # and a year of minutes makes each float series 4 MB. The running peak carries from block to block, and
+    # a maximum is exact, so the figures are those of the whole curve at once.
+    underwater = np.empty(equity.size, dtype=bool)
+    carried, max_dd = starting_balance, 0.0
+    for start in range(0, equity.size, _BLOCK):
+        part = equity[start:start + _BLOCK]
+        peak = np.maximum(part, carried)
+        np.maximum.accumulate(peak, out=peak)
+        np.less(part, peak, out=underwater[start:start + _BLOCK])
+        drop = np.subtract(peak, part)
+        drop /= peak
+        max_dd = max(max_dd, float(np.max(drop)))
+        carried = float(peak[-1])
     if not underwater.any():
         return 0.0, 0.0
-    drop = np.subtract(peak, equity)
-    drop /= peak
-    max_dd = float(np.max(drop))
-    del drop, peak
     # A drawdown ending at a recovery (or at the last bar) started at the last bar at the peak before it.
     at_peak = np.flatnonzero(~underwater)
     recovered = np.flatnonzero(~underwater[1:] & underwater[:-1]) + 1

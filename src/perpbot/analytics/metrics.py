@@ -128,7 +128,7 @@ def compute_metrics(
         )
     if not np.isfinite(eq).all():
         raise ValueError("equity must be finite everywhere")
-    if ts.size > 1 and np.any(np.diff(ts) < 0):
+    if ts.size > 1 and np.any(ts[1:] < ts[:-1]):
         raise ValueError("timestamps must be sorted ascending")
     if not (math.isfinite(starting_balance) and starting_balance > 0):
         raise ValueError(f"starting_balance must be positive, was {starting_balance}")
