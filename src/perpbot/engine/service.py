@@ -13,6 +13,7 @@ from perpbot.data.sources import MarketDataSource
 from perpbot.engine.backtest import BacktestLoop, LoopTuning
 from perpbot.engine.prepare import Preparation, prepare
 from perpbot.engine.result import BacktestResult
+from perpbot.heap import release_free_heap
 from perpbot.risk.manager import RiskManager
 from perpbot.strategies.registry import StrategyRegistry
 
@@ -48,6 +49,7 @@ def run_backtest(config: PerpbotConfig, source: MarketDataSource, *, registry: S
             hooks.on_stage("computing signals")
         preparation = prepare(config, source, registry or StrategyRegistry(config.strategy_dirs))
     data = preparation.data
+    release_free_heap()  # what preparation freed, before the loop's records grow
     if hooks.on_stage:
         hooks.on_stage("simulating")
     loop = build_loop(config, preparation, step_every_bar=step_every_bar, progress=hooks.on_bar, tuning=tuning)
