@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perpbot.model.instrument import REFERENCE_INSTRUMENTS, float_decimal
+from perpbot.model import instrument as instrument_module
+from perpbot.model.instrument import REFERENCE_INSTRUMENTS, float_decimal, shared_decimal
 
 BTC = REFERENCE_INSTRUMENTS["BTCUSDT"]
 
@@ -100,3 +101,23 @@ def test_price_of_reads_at_the_ticks_places() -> None:
     assert BTC.price_of(50000.1) == Decimal("50000.1") and str(BTC.price_of(50000.0)) == "50000.0"
     coarse = dataclasses.replace(BTC, tick_size=Decimal("10"))
     assert str(coarse.price_of(50010.0)) == "50010.0" and str(coarse.price_of(50010.25)) == "50010.25"
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False), st.integers(-12, 4))
+def test_a_shared_decimal_is_the_same_decimal_in_every_respect(value: Decimal, shift: int) -> None:
+    again = Decimal(str(value))  # an equal Decimal made apart from it
+    first, second = shared_decimal(value), shared_decimal(again)
+    assert second is first
+    assert str(first) == str(value) and first.as_tuple() == value.as_tuple()
+    rescaled = value.scaleb(shift).scaleb(-shift)  # equal in value, maybe not in exponent or sign of zero
+    shared = shared_decimal(rescaled)
+    assert shared.as_tuple() == rescaled.as_tuple()  # never an equal value written another way
+
+
+def test_the_pool_of_shared_decimals_stays_bounded() -> None:
+    limit = instrument_module._SHARED_LIMIT
+    made = [Decimal(n).scaleb(-9) for n in range(7_000_000, 7_000_000 + limit + 10)]  # none seen before
+    kept = [shared_decimal(d) for d in made]
+    assert len(instrument_module._SHARED) <= limit
+    assert [str(d) for d in kept] == [str(d) for d in made]
+    assert str(shared_decimal(Decimal("0.000"))) == "0.000" and str(shared_decimal(Decimal("-0.000"))) == "-0.000"

@@ -35,6 +35,7 @@ from perpbot.model import (
     Trade,
 )
 from perpbot.model.enums import FINAL_STATUSES
+from perpbot.model.instrument import shared_decimal
 from perpbot.risk.manager import RiskManager
 from perpbot.venues.base import Venue
 from perpbot.venues.events import (
@@ -186,6 +187,8 @@ class TradingNode:
         self.funding: list[FundingPayment] = []
         self.observers: list[Callable[[str, object], None]] = []
         self._labels: dict[str, tuple[tuple[str, ...], str]] = {}
+        # each set of credited strategies once: every trade keeps one, and a run has a handful of them
+        self._credited: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._portfolio = _PortfolioAdapter(self.ledger, self.positions, market, self.leverage, self.instruments)
         for symbol, lev in self.leverage.items():
             venue.set_leverage(symbol, lev, start_ts)
@@ -234,7 +237,8 @@ class TradingNode:
             return self._record(ts, symbol, Action.ENTER, intent, decision, (order.client_id,))
         # A reversal: one order closes the old side and, if approved, opens the new one.
         if decision.approved:
-            order = self._open(ts, symbol, side, abs(pos.qty) + decision.qty, intent, decision, "reversal")
+            qty = shared_decimal(abs(pos.qty) + decision.qty)
+            order = self._open(ts, symbol, side, qty, intent, decision, "reversal")
             return self._record(ts, symbol, Action.REVERSE, intent, decision, (order.client_id,))
         client_id = self._close(symbol, ts, "reversal")
         return self._record(ts, symbol, Action.EXIT, intent, decision, (client_id,),
@@ -256,7 +260,8 @@ class TradingNode:
         else:
             order = self.orders.submit(ts, symbol, side, qty, stop_loss=decision.stop_price,
                                        take_profit=decision.take_profit_price, tag=tag)
-        self._labels[order.client_id] = (_agreeing(intent), intent.regime)
+        credited = _agreeing(intent)
+        self._labels[order.client_id] = (self._credited.setdefault(credited, credited), intent.regime)
         return order
 
     def _withdraw_resting_entries(self, symbol: str, ts: int) -> list[str]:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Final
 
 from perpbot.model import ExitReason, Fill, Side, Trade
+from perpbot.model.instrument import shared_decimal
 
 ZERO: Final = Decimal(0)
 # Shares of cost, fees and funding taken by a partial close are rounded to this grid so that every
@@ -114,12 +115,16 @@ class PositionBook:
                 pos.strategies = strategies
                 pos.regime = regime
             pos.qty += signed
+            if with_trades:  # the decisions made while it is open keep it
+                pos.qty = shared_decimal(pos.qty)
             pos.cost += fill.qty * fill.price
             pos.open_fees += fill.fee
             return FillOutcome(ZERO, ())
 
         held = abs(pos.qty)
         closed = min(fill.qty, held)
+        if with_trades:  # the trade keeps it
+            closed = shared_decimal(closed)
         if closed == held:
             cost_part, fee_part, funding_part = pos.cost, pos.open_fees, pos.open_funding
         else:
@@ -129,6 +134,8 @@ class PositionBook:
         exit_fee = fill.fee if closed == fill.qty else _share(fill.fee, closed, fill.qty)
         long = pos.qty > ZERO
         gross = (closed * fill.price - cost_part) if long else (cost_part - closed * fill.price)
+        if with_trades:  # a small PnL recurs: a few ticks on the same size
+            gross = shared_decimal(gross)
         trades = (Trade(
             symbol=fill.symbol,
             side=Side.BUY if long else Side.SELL,
@@ -147,6 +154,8 @@ class PositionBook:
         remainder = fill.qty - closed
         if remainder:  # the fill closed it all and flipped it: the rest opens the other side
             pos.qty = remainder if fill.side is Side.BUY else -remainder
+            if with_trades:  # the decisions made while it is open keep it
+                pos.qty = shared_decimal(pos.qty)
             pos.cost = remainder * fill.price
             pos.open_fees = fill.fee - exit_fee
             pos.open_funding = ZERO

@@ -41,6 +41,30 @@ def float_decimal(value: float, places: int = 0) -> Decimal:
     return Decimal(repr(value))
 
 
+# Decimals a process has made, by their text: see `shared_decimal`. Bounded: cleared when full.
+_SHARED: Final[dict[str, Decimal]] = {}
+_SHARED_LIMIT: Final = 4096
+
+
+def shared_decimal(value: Decimal) -> Decimal:
+    """`value`, or an earlier Decimal with the same text, which is the same number in every respect (sign, digits,
+    exponent; a Decimal is immutable), so nothing can tell them apart.
+
+    For the values a run keeps many times over: it keeps every order, fill, trade and decision, and their
+    quantities take few values (a reversal's sizes repeat all year), as do small PnLs, yet each was a Decimal
+    of its own, 104 bytes, five times a fill. Keyed by text, not by the Decimal: hashing a Decimal costs four
+    times as much as writing it, and equal Decimals may differ in exponent.
+    """
+    key = str(value)
+    known = _SHARED.get(key)
+    if known is not None:
+        return known
+    if len(_SHARED) >= _SHARED_LIMIT:
+        _SHARED.clear()
+    _SHARED[key] = value
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Instrument:
     """A Bybit USDT linear perpetual with the filters an order must pass.

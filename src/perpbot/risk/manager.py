@@ -30,6 +30,7 @@ from typing import Any, Final
 
 from perpbot.model import Instrument, Intent, RiskDecision
 from perpbot.model.checks import CheckLog, DeferredCheckLog
+from perpbot.model.instrument import shared_decimal
 from perpbot.risk._format import decimal_of, fmt
 from perpbot.risk.breakers import BreakerEvent, CircuitBreakers, iso_utc
 from perpbot.risk.config import RiskConfig
@@ -332,9 +333,9 @@ class RiskManager:
             return _reject(checks, "exchange_filters", f"{symbol}: {problem}",
                            stop=stop, take_profit=take_profit, leverage=leverage)
         if not explain:
-            return RiskDecision(True, qty, stop, take_profit, leverage, (), DeferredCheckLog(inputs))
+            return RiskDecision(True, shared_decimal(qty), stop, take_profit, leverage, (), DeferredCheckLog(inputs))
         checks.append(("exchange_filters", True, f"qty {str(qty)} passes the filters{market_note}"))
-        return RiskDecision(True, qty, stop, take_profit, leverage, (), _check_log(checks))
+        return RiskDecision(True, shared_decimal(qty), stop, take_profit, leverage, (), _check_log(checks))
 
     def _correlation(self, symbol: str, direction: int, others: list[PositionView],
                      portfolio: PortfolioView) -> _Check:
