@@ -27,6 +27,7 @@ from perpbot.model import (
     TimeInForce,
     TriggerKind,
 )
+from perpbot.model.instrument import shared_decimal
 from perpbot.venues.events import (
     FundingSettled,
     OrderAccepted,
@@ -48,12 +49,27 @@ _BPS: Final = Decimal("0.0001")
 # The attached orders' tags, read once: compiled, an enum's `value` is a generic lookup and a call into enum.
 _STOP_TAG: Final = TriggerKind.STOP_LOSS.value
 _TAKE_TAG: Final = TriggerKind.TAKE_PROFIT.value
-# An order's status at the venue with nothing filled, made once: the status book holds one for every order a
-# run ever placed, and most of them (every cancelled protective order) end with nothing filled.
-_NEW_UNFILLED: Final = (OrderStatus.NEW, ZERO)
-_UNTRIGGERED_UNFILLED: Final = (OrderStatus.UNTRIGGERED, ZERO)
-_CANCELLED_UNFILLED: Final = (OrderStatus.CANCELLED, ZERO)
-_REJECTED_UNFILLED: Final = (OrderStatus.REJECTED, ZERO)
+
+
+@dataclass(slots=True, init=False, eq=False)
+class _Known:
+    """What the venue knows of an order it was sent: its status and filled qty, as a status query reports them.
+    An object, not a tuple: compiled, a tuple constant was boxed anew at every use, so it could not be shared."""
+
+    status: Final[OrderStatus]
+    filled: Final[Decimal]
+
+    def __init__(self, status: OrderStatus, filled: Decimal) -> None:
+        self.status = status
+        self.filled = filled
+
+
+# An order's status with nothing filled, made once: the venue keeps one for every order a run ever placed, and
+# most of them (every cancelled protective order) end with nothing filled.
+_NEW_UNFILLED: Final = _Known(OrderStatus.NEW, ZERO)
+_UNTRIGGERED_UNFILLED: Final = _Known(OrderStatus.UNTRIGGERED, ZERO)
+_CANCELLED_UNFILLED: Final = _Known(OrderStatus.CANCELLED, ZERO)
+_REJECTED_UNFILLED: Final = _Known(OrderStatus.REJECTED, ZERO)
 
 
 @dataclass(slots=True, init=False, eq=False)
@@ -109,7 +125,7 @@ class SimVenue:
         self.balance = starting_balance
         self.stats = SimStats()
         self._events: list[VenueEvent] = []
-        self._status: dict[str, tuple[OrderStatus, Decimal]] = {}
+        self._status: dict[str, _Known] = {}
         self._venue_seq = 0
         self._exec_seq = 0
         self._taker = config.taker_fee
@@ -153,7 +169,7 @@ class SimVenue:
             book.limits.append(live)
             known = _NEW_UNFILLED
         self._status[request.client_id] = known
-        self._events.append(OrderAccepted(ts, request.client_id, live.venue_id, known[0]))
+        self._events.append(OrderAccepted(ts, request.client_id, live.venue_id, known.status))
 
     def cancel(self, client_id: str, symbol: str, ts: int) -> None:
         book = self._changing(symbol)
@@ -171,7 +187,7 @@ class SimVenue:
         for live in (*book.limits, *book.conditionals):
             if live.request.client_id == client_id:
                 if qty is not None and qty <= live.filled:
-                    self._events.append(OrderStatusReport(ts, client_id, self._status[client_id][0],
+                    self._events.append(OrderStatusReport(ts, client_id, self._status[client_id].status,
                                                           live.filled, f"amend qty {qty} <= filled"))
                     return
                 live.request = dataclasses.replace(
@@ -185,7 +201,8 @@ class SimVenue:
         self.query_order(client_id, symbol, ts)
 
     def query_order(self, client_id: str, symbol: str, ts: int) -> None:
-        status, filled = self._status.get(client_id, _REJECTED_UNFILLED)
+        known = self._status.get(client_id, _REJECTED_UNFILLED)
+        status, filled = known.status, known.filled
         reason = "" if client_id in self._status else "EC_OrderNotExist"
         self._events.append(OrderStatusReport(ts, client_id, status, filled, reason))
 
@@ -478,7 +495,8 @@ class SimVenue:
 
     def _trigger(self, book: _Book, live: _Live, level: Decimal, ts: int) -> None:
         book.conditionals.remove(live)
-        self._status[live.request.client_id] = (OrderStatus.NEW, live.filled) if live.filled else _NEW_UNFILLED
+        self._status[live.request.client_id] = _Known(OrderStatus.NEW, live.filled) if live.filled \
+            else _NEW_UNFILLED
         self._events.append(OrderTriggered(ts, live.request.client_id))
         price = self._slipped(book.instrument, level, live.request.side)
         self._execute(book, live, live.remaining, price, self._taker, LiquidityRole.TAKER, ts)
@@ -507,8 +525,8 @@ class SimVenue:
         self.balance += outcome.realised - fee
         live.filled = live.filled + qty if live.filled else qty  # the fill's own qty, when the first
         done = live.filled == request.qty
-        self._status[request.client_id] = (OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED,
-                                           live.filled)
+        self._status[request.client_id] = _Known(OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED,
+                                                 live.filled)
         self._events.append(OrderFilled(ts, fill))
         if done:
             self._remove(book, live)
@@ -516,7 +534,7 @@ class SimVenue:
         if after == ZERO or (position != ZERO and (after > ZERO) != (position > ZERO)):
             self._clear_protection(book, ts, keep=())
         if (request.stop_loss is not None or request.take_profit is not None) and live.filled == qty and after:
-            self._attach_protection(book, live, abs(after), ts)
+            self._attach_protection(book, live, shared_decimal(abs(after)), ts)
         self._update_liquidation(book)
 
     def _remove(self, book: _Book, live: _Live) -> None:
@@ -527,7 +545,7 @@ class SimVenue:
 
     def _finish(self, live: _Live, status: OrderStatus, ts: int, reason: str) -> None:
         unfilled = status is OrderStatus.CANCELLED and not live.filled
-        self._status[live.request.client_id] = _CANCELLED_UNFILLED if unfilled else (status, live.filled)
+        self._status[live.request.client_id] = _CANCELLED_UNFILLED if unfilled else _Known(status, live.filled)
         self._events.append(OrderCancelled(ts, live.request.client_id, reason))
 
     def _clear_protection(self, book: _Book, ts: int, keep: tuple[str, ...]) -> None:
