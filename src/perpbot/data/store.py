@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from perpbot.data.atomic import atomic_write_bytes
-from perpbot.data.formats import DataKind, FileFormat, frame_bytes, read_data_file, to_frame
+from perpbot.data.formats import DataKind, FileFormat, frame_bytes, read_data_file, read_parquet
 from perpbot.data.frames import (
     CANDLE_COLUMNS,
     FUNDING_COLUMNS,
@@ -292,7 +292,7 @@ class CandleStore:
 
     def _read(self, path: Path, kind: DataKind, symbol: str, timeframe: str | None) -> pd.DataFrame:
         try:
-            raw = to_frame(pq.read_table(path))
+            raw = read_parquet(path)
         except (OSError, ValueError) as exc:
             raise DataError(f"{path}: unreadable store file ({exc}); remove it and import again") from exc
         if kind is DataKind.FUNDING:
