@@ -78,10 +78,11 @@ class EquityTrack:
     Kept in typed arrays, one row of `width` values per snapshot in `qty` and `signed_cost`: a year holds tens of
     thousands of snapshots, and as lists of boxed floats they took about 260 bytes each instead of 32."""
 
-    __slots__ = ("balance", "bars", "qty", "signed_cost", "width")
+    __slots__ = ("balance", "bars", "last_bar", "qty", "signed_cost", "width")
 
     def __init__(self, width: int) -> None:
         self.width = width
+        self.last_bar = -1  # the bar of the last snapshot (an attribute: reading the array back is a call)
         self.bars: array[int] = array("q")
         self.balance: array[float] = array("d")
         self.qty: array[float] = array("d")  # row after row of `width` values
@@ -89,10 +90,11 @@ class EquityTrack:
 
     def record(self, bar: int, balance: float, qty: list[float], signed_cost: list[float]) -> None:
         """Add the snapshot of `bar`, or replace the last one when it was of the same bar."""
-        if self.bars and self.bars[-1] == bar:
+        if bar == self.last_bar:
             self.balance[-1] = balance
             del self.qty[-self.width:], self.signed_cost[-self.width:]
         else:
+            self.last_bar = bar
             self.bars.append(bar)
             self.balance.append(balance)
         self.qty.extend(qty)
