@@ -208,11 +208,11 @@ class Order:
             raise ValueError(
                 f"order {self.client_id}: fill qty {qty} must be in (0, {self.remaining_qty}]"
             )
-        # The first fill's own Decimals, not sums equal to them: a run keeps every order (its exponents are the
-        # same, as a fill's qty and fee never have a positive one).
+        # The first fill's own Decimals, not sums equal to them: a run keeps every order (the same exponents too,
+        # as a fill's qty and fee never have a positive one).
         first = not self.filled_qty
         self.filled_qty = qty if first else self.filled_qty + qty
         self.filled_value = qty * price if first else self.filled_value + qty * price
-        self.fees = fee if not self.fees else self.fees + fee
+        self.fees = fee if first and not self.fees else self.fees + fee
         done = self.filled_qty == self.request.qty
         self.transition(OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED, ts)
