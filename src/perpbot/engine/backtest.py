@@ -337,10 +337,13 @@ class BacktestLoop:
     def _take_changes(self) -> None:
         changed = self.venue.take_changed()
         if changed:
-            rows = [self._index[symbol] for symbol in changed]
-            self._stale_levels.update(rows)
-            self._maybe_pending.update(rows)
-            self._moved.update(rows)
+            # one add at a time: compiled, an add is a direct call, where `update` iterated generically
+            index, stale, pending, moved = self._index, self._stale_levels, self._maybe_pending, self._moved
+            for symbol in changed:
+                row = index[symbol]
+                stale.add(row)
+                pending.add(row)
+                moved.add(row)
 
     def _first_activity(self, k: int, e: int) -> int | None:
         """The first bar in [k, e] whose range reaches a level where the venue would act."""
