@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Final
 
-from perpbot.execution.positions import PositionBook
+from perpbot.execution.positions import Position, PositionBook
 from perpbot.model import (
     Fill,
     FundingPayment,
@@ -97,6 +97,7 @@ class _Live:
 @dataclass(slots=True)
 class _Book:
     instrument: Instrument
+    position: Position  # this symbol's in the venue's position book (the same object for the venue's life)
     leverage: Decimal = ONE
     last_price: Decimal | None = None
     market: list[_Live] = field(default_factory=list)
@@ -120,8 +121,9 @@ class SimVenue:
     def __init__(self, instruments: dict[str, Instrument], config: SimVenueConfig,
                  starting_balance: Decimal) -> None:
         self.config = config
-        self._books = {symbol: _Book(inst) for symbol, inst in instruments.items()}
         self._positions = PositionBook()
+        # each book holds its position: looking it up by symbol was a dict lookup at every read
+        self._books = {symbol: _Book(inst, self._positions.get(symbol)) for symbol, inst in instruments.items()}
         self.balance = starting_balance
         self.stats = SimStats()
         self._events: list[VenueEvent] = []
@@ -146,7 +148,7 @@ class SimVenue:
         book = self._changing(symbol)
         if not ONE <= leverage <= book.instrument.max_leverage:
             raise ValueError(f"{symbol}: leverage must be in [1, {book.instrument.max_leverage}], was {leverage}")
-        if self._positions.get(symbol).qty:
+        if book.position.qty:
             raise ValueError(f"{symbol}: leverage cannot change while a position is open")
         book.leverage = leverage
 
@@ -267,7 +269,7 @@ class SimVenue:
                 rise_ge = min(rise_ge, level)
         if book.liquidation_price is not None:
             level = float(book.liquidation_price)
-            if self._positions.get(symbol).qty > ZERO:
+            if book.position.qty > ZERO:
                 fall_le = max(fall_le, level)
             else:
                 rise_ge = min(rise_ge, level)
@@ -283,7 +285,7 @@ class SimVenue:
     def settle_funding(self, symbol: str, ts: int, rate: Decimal, mark_price: float) -> None:
         """Pay or receive funding on an open position: positive rate, longs pay shorts."""
         book = self._changing(symbol)
-        qty = self._positions.get(symbol).qty
+        qty = book.position.qty
         if not qty or not self.config.funding:
             return
         mark = book.instrument.price_of(mark_price)
@@ -306,7 +308,7 @@ class SimVenue:
     def intrabar(self, symbol: str, ts: int, open_price: float, high: float, low: float, close: float) -> None:
         """Walk the bar: open, then the adverse extreme first (when a position is open), then the other."""
         book = self._changing(symbol)
-        qty = self._positions.get(symbol).qty
+        qty = book.position.qty
         inst = book.instrument
         if not (book.limits or book.conditionals or qty):
             book.last_price = inst.price_of(close)
@@ -367,7 +369,7 @@ class SimVenue:
                             ("stop_loss", request.stop_loss), ("take_profit", request.take_profit)):
             if value is not None and value % inst.tick_size != ZERO:
                 return f"10001: {name} {value} is not a multiple of tickSize {inst.tick_size}"
-        position = self._positions.get(request.symbol).qty
+        position = book.position.qty
         if request.reduce_only:
             if position == ZERO or (position > ZERO) == (request.side is Side.BUY):
                 return "110017: reduce-only rule not satisfied (no position on the other side)"
@@ -486,7 +488,7 @@ class SimVenue:
             if reached(level, strict=self._through) and nearer(level):
                 best = ("limit", live, level)
         liq = book.liquidation_price
-        qty = self._positions.get(book.instrument.symbol).qty
+        qty = book.position.qty
         if liq is not None and qty and (qty > ZERO) == falling and reached(liq, strict=False):
             fill_at = cursor if gap else liq
             if best is None or (fill_at > best[2] if falling else fill_at < best[2]):
@@ -505,7 +507,7 @@ class SimVenue:
                  role: LiquidityRole, ts: int) -> None:
         request = live.request
         symbol = request.symbol
-        position = self._positions.get(symbol).qty
+        position = book.position.qty
         if request.reduce_only:
             if position == ZERO or (position > ZERO) == (request.side is Side.BUY):
                 self._remove(book, live)
@@ -530,7 +532,7 @@ class SimVenue:
         self._events.append(OrderFilled(ts, fill))
         if done:
             self._remove(book, live)
-        after = self._positions.get(symbol).qty
+        after = book.position.qty
         if after == ZERO or (position != ZERO and (after > ZERO) != (position > ZERO)):
             self._clear_protection(book, ts, keep=())
         if (request.stop_loss is not None or request.take_profit is not None) and live.filled == qty and after:
@@ -583,7 +585,7 @@ class SimVenue:
 
     def _update_liquidation(self, book: _Book) -> None:
         """The position's liquidation price, after every fill (the searches need it as soon as it moves)."""
-        pos = self._positions.get(book.instrument.symbol)
+        pos = book.position
         if not pos.qty:
             book.liquidation_price = None
             return
@@ -598,7 +600,7 @@ class SimVenue:
     def _bankruptcy_price(self, book: _Book) -> Decimal:
         """Where a liquidation closes the position: worked out only then. Only a fill moves the entry price and
         the leverage cannot change while a position is open, so it is the price of the last fill's time."""
-        pos = self._positions.get(book.instrument.symbol)
+        pos = book.position
         inv_lev = ONE / book.leverage
         if pos.qty > ZERO:
             return book.instrument.round_price(pos.entry_price * (ONE - inv_lev), ROUND_FLOOR)
@@ -606,7 +608,7 @@ class SimVenue:
 
     def _liquidate(self, book: _Book, ts: int) -> None:
         symbol = book.instrument.symbol
-        pos = self._positions.get(symbol)
+        pos = book.position
         liq, price = book.liquidation_price, self._bankruptcy_price(book)
         assert liq is not None
         side = Side.SELL if pos.qty > ZERO else Side.BUY
