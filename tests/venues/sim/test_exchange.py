@@ -169,6 +169,23 @@ def test_cancel_and_query_unknown_order() -> None:
     assert report.status is OrderStatus.REJECTED
 
 
+def test_orders_with_nothing_filled_share_one_record_and_queries_report_each_as_it_stands() -> None:
+    v = venue()
+    v.mark(BTC, 50000.0)
+    for cid in ("c1", "c2"):
+        v.submit(OrderRequest(cid, BTC, Side.BUY, OrderType.LIMIT, D("0.1"), price=D(40000)), 0)
+        v.cancel(cid, BTC, 1)
+    v.submit(market("m1", Side.BUY, "0.1"), 1)
+    v.open_bar(BTC, 2, 50000.0)
+    assert v._status["c1"] is v._status["c2"]  # a run keeps one per order it ever placed
+    v.drain_events()
+    for cid in ("c1", "c2", "m1"):
+        v.query_order(cid, BTC, 3)
+    reports = v.drain_events()
+    assert [(r.status, r.filled_qty) for r in reports] == [  # type: ignore[attr-defined]
+        (OrderStatus.CANCELLED, D(0)), (OrderStatus.CANCELLED, D(0)), (OrderStatus.FILLED, D("0.1"))]
+
+
 def test_take_changed_names_each_symbol_a_call_may_have_changed_once() -> None:
     eth = "ETHUSDT"
     v = SimVenue({BTC: REFERENCE_INSTRUMENTS[BTC], eth: REFERENCE_INSTRUMENTS[eth]}, SimVenueConfig(), D("10000"))

@@ -64,12 +64,24 @@ class _Known:
         self.filled = filled
 
 
-# An order's status with nothing filled, made once: the venue keeps one for every order a run ever placed, and
-# most of them (every cancelled protective order) end with nothing filled.
-_NEW_UNFILLED: Final = _Known(OrderStatus.NEW, ZERO)
-_UNTRIGGERED_UNFILLED: Final = _Known(OrderStatus.UNTRIGGERED, ZERO)
-_CANCELLED_UNFILLED: Final = _Known(OrderStatus.CANCELLED, ZERO)
-_REJECTED_UNFILLED: Final = _Known(OrderStatus.REJECTED, ZERO)
+# Each status an order can have with nothing filled, made once: the venue keeps one for every order a run ever
+# placed, and most of them (every cancelled protective order) end with nothing filled.
+_UNFILLED: Final[tuple[_Known, ...]] = tuple(
+    _Known(status, ZERO)
+    for status in (OrderStatus.NEW, OrderStatus.UNTRIGGERED, OrderStatus.CANCELLED, OrderStatus.REJECTED)
+)
+
+
+def _known(status: OrderStatus, filled: Decimal) -> _Known:
+    """What the venue records of an order: the shared record when nothing is filled."""
+    if not filled:
+        for known in _UNFILLED:
+            if known.status is status:
+                return known
+    return _Known(status, filled)
+
+
+_NEVER_SENT: Final = _known(OrderStatus.REJECTED, ZERO)  # what a query of an order it never had reports
 
 
 @dataclass(slots=True, init=False, eq=False)
@@ -157,21 +169,21 @@ class SimVenue:
         reason = self._admission_error(book, request)
         if reason is not None:
             self.stats.rejected_orders += 1
-            self._status[request.client_id] = _REJECTED_UNFILLED
+            self._status[request.client_id] = _known(OrderStatus.REJECTED, ZERO)
             self._events.append(OrderRejected(ts, request.client_id, reason))
             return
         live = _Live(request, self._next_venue_id())
         if request.is_conditional:
             book.conditionals.append(live)
-            known = _UNTRIGGERED_UNFILLED
+            status = OrderStatus.UNTRIGGERED
         elif request.order_type is OrderType.MARKET:
             book.market.append(live)
-            known = _NEW_UNFILLED
+            status = OrderStatus.NEW
         else:
             book.limits.append(live)
-            known = _NEW_UNFILLED
-        self._status[request.client_id] = known
-        self._events.append(OrderAccepted(ts, request.client_id, live.venue_id, known.status))
+            status = OrderStatus.NEW
+        self._status[request.client_id] = _known(status, ZERO)
+        self._events.append(OrderAccepted(ts, request.client_id, live.venue_id, status))
 
     def cancel(self, client_id: str, symbol: str, ts: int) -> None:
         book = self._changing(symbol)
@@ -203,7 +215,7 @@ class SimVenue:
         self.query_order(client_id, symbol, ts)
 
     def query_order(self, client_id: str, symbol: str, ts: int) -> None:
-        known = self._status.get(client_id, _REJECTED_UNFILLED)
+        known = self._status.get(client_id, _NEVER_SENT)
         status, filled = known.status, known.filled
         reason = "" if client_id in self._status else "EC_OrderNotExist"
         self._events.append(OrderStatusReport(ts, client_id, status, filled, reason))
@@ -497,8 +509,7 @@ class SimVenue:
 
     def _trigger(self, book: _Book, live: _Live, level: Decimal, ts: int) -> None:
         book.conditionals.remove(live)
-        self._status[live.request.client_id] = _Known(OrderStatus.NEW, live.filled) if live.filled \
-            else _NEW_UNFILLED
+        self._status[live.request.client_id] = _known(OrderStatus.NEW, live.filled)
         self._events.append(OrderTriggered(ts, live.request.client_id))
         price = self._slipped(book.instrument, level, live.request.side)
         self._execute(book, live, live.remaining, price, self._taker, LiquidityRole.TAKER, ts)
@@ -527,7 +538,7 @@ class SimVenue:
         self.balance += outcome.realised - fee
         live.filled = live.filled + qty if live.filled else qty  # the fill's own qty, when the first
         done = live.filled == request.qty
-        self._status[request.client_id] = _Known(OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED,
+        self._status[request.client_id] = _known(OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED,
                                                  live.filled)
         self._events.append(OrderFilled(ts, fill))
         if done:
@@ -546,8 +557,7 @@ class SimVenue:
                 return
 
     def _finish(self, live: _Live, status: OrderStatus, ts: int, reason: str) -> None:
-        unfilled = status is OrderStatus.CANCELLED and not live.filled
-        self._status[live.request.client_id] = _CANCELLED_UNFILLED if unfilled else _Known(status, live.filled)
+        self._status[live.request.client_id] = _known(status, live.filled)
         self._events.append(OrderCancelled(ts, live.request.client_id, reason))
 
     def _clear_protection(self, book: _Book, ts: int, keep: tuple[str, ...]) -> None:
@@ -580,7 +590,7 @@ class SimVenue:
             )
             live = _Live(child, self._next_venue_id(), born_ts=ts)
             book.conditionals.append(live)
-            self._status[child.client_id] = _UNTRIGGERED_UNFILLED
+            self._status[child.client_id] = _known(OrderStatus.UNTRIGGERED, ZERO)
             self._events.append(OrderCreatedByVenue(ts, child, request.client_id, live.venue_id))
 
     def _update_liquidation(self, book: _Book) -> None:
