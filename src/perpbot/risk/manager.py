@@ -332,10 +332,11 @@ class RiskManager:
         if problem is not None:
             return _reject(checks, "exchange_filters", f"{symbol}: {problem}",
                            stop=stop, take_profit=take_profit, leverage=leverage)
+        qty = shared_decimal(qty)  # every order, fill and trade of the decision keeps it
         if not explain:
-            return RiskDecision(True, shared_decimal(qty), stop, take_profit, leverage, (), DeferredCheckLog(inputs))
+            return RiskDecision(True, qty, stop, take_profit, leverage, (), DeferredCheckLog(inputs))
         checks.append(("exchange_filters", True, f"qty {str(qty)} passes the filters{market_note}"))
-        return RiskDecision(True, shared_decimal(qty), stop, take_profit, leverage, (), _check_log(checks))
+        return RiskDecision(True, qty, stop, take_profit, leverage, (), _check_log(checks))
 
     def _correlation(self, symbol: str, direction: int, others: list[PositionView],
                      portfolio: PortfolioView) -> _Check:
