@@ -117,6 +117,28 @@ def test_breaker_search_in_plain_floats_equals_the_vectorised_one(daily: float, 
     assert halts == ({halt} if halt else set())
 
 
+@pytest.mark.parametrize("limit_fill", ["touch", "through"])
+def test_activation_search_in_plain_floats_equals_the_vectorised_one(limit_fill: str) -> None:
+    # The first bar that reaches a stop, a take-profit, a resting limit or the liquidation price: short searches
+    # scan bars in plain floats, long ones use numpy. Either path for every search must give the same run.
+    config = _config(venue={"slippage_bps": 2, "limit_fill": limit_fill},
+                     execution={"entry_order": "limit", "limit_offset_bps": 5})
+    runs = {}
+    for name, threshold in (("vectorised", 0), ("plain", 10**9)):
+        loop = build_loop(config, prepare(config, _source(), StrategyRegistry()),
+                          tuning=LoopTuning(short_search=threshold))
+        loop.run()
+        counts = loop.searches
+        taken, other = ((counts.vectorised_activation, counts.plain_activation) if name == "vectorised" else
+                        (counts.plain_activation, counts.vectorised_activation))
+        assert other == 0 and taken > 30
+        runs[name] = run_backtest(config, _source(), tuning=LoopTuning(short_search=threshold))
+    assert runs["plain"].to_json() == runs["vectorised"].to_json()
+    assert [f.ts for f in runs["plain"].fills] == [f.ts for f in runs["vectorised"].fills]
+    assert any(f.role.value == "maker" for f in runs["plain"].fills), "resting limits must be searched too"
+    assert any(t.exit_reason.value == "stop_loss" for t in runs["plain"].trades), "and stops"
+
+
 @pytest.mark.parametrize("symbols", [2, 9])
 def test_equity_curve_built_in_blocks_equals_the_curve_built_at_once(symbols: int) -> None:
     # The curve is built a block of bars at a time to bound its temporaries; each bar's sum over the symbols

@@ -1,15 +1,21 @@
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from perpbot.model import Instrument
+from perpbot.risk._format import decimal_of
 from perpbot.risk.sizing import (
     clamp_leverage,
     equity_fraction_qty,
     exchange_check,
     fixed_notional_qty,
     margin_cap_qty,
+    price_from_floats,
     quantise_qty,
     risk_qty,
     stop_price,
@@ -94,3 +100,58 @@ def test_decimal_exactness() -> None:
     qty = risk_qty(D(10_000), D("0.01"), D("333.3"))
     assert isinstance(qty, Decimal)
     assert quantise_qty(BTC, qty) == D("0.300")
+
+
+# A tick that is no power of ten takes round_price's other path; the float answer must match it too.
+HALF_TICK = dataclasses.replace(BTC, tick_size=D("0.5"))
+TICK_TEN = dataclasses.replace(BTC, tick_size=D("1E+1"))
+INSTRUMENTS = (BTC, ETH, DOGE, HALF_TICK, TICK_TEN)
+
+
+def exact_offset(instrument: Instrument, ref: float, distance: float, below: bool) -> Decimal:
+    """The exact path: the Decimal of the distance's repr, off the entry, rounded toward it on the tick."""
+    entry = instrument.price_of(ref)
+    if below:
+        return stop_price(instrument, entry, decimal_of(distance), long=True)
+    return stop_price(instrument, entry, decimal_of(distance), long=False)
+
+
+@settings(max_examples=400)
+@given(st.sampled_from(INSTRUMENTS), st.floats(0.01, 200_000, allow_nan=False), st.floats(1e-9, 50_000), st.booleans())
+@example(BTC, 60_000.0, 0.3, True)  # 59999.7: a tick boundary in the exact value; the floats must not decide it
+@example(BTC, 60_000.0, 0.3, False)
+@example(ETH, 3000.07, 0.02, True)
+@example(HALF_TICK, 100.0, 0.5, True)
+def test_price_from_floats_is_the_exact_price_or_none(instrument: Instrument, ref: float, distance: float,
+                                                      below: bool) -> None:
+    quick = price_from_floats(instrument, ref, distance, below=below)
+    if quick is None:
+        return
+    exact = exact_offset(instrument, ref, distance, below)
+    assert str(quick) == str(exact)  # same value and exponent
+
+
+def test_price_from_floats_settles_ordinary_stops() -> None:
+    # ATR-like distances off prices on the tick: the floats decide nearly all of them.
+    settled = 0
+    for i in range(1000):
+        ref = 60_000.0 + i * 0.1 * 37 % 5000
+        distance = 123.456789 + i * 0.7071
+        for below in (True, False):
+            quick = price_from_floats(BTC, ref, distance, below=below)
+            if quick is not None:
+                settled += 1
+                assert quick == exact_offset(BTC, ref, distance, below)
+    assert settled >= 1990
+
+
+@pytest.mark.parametrize(("ref", "distance", "below"), [
+    (60_000.0, 0.3, True),  # 59999.7 is on the tick: the floats cannot tell which side the exact value is on
+    (60_000.0, 100.0, False),
+    (1.0, 1.0, True),  # nothing left below
+    (1.0, 2.0, True),  # below zero
+    (float("nan"), 1.0, True),
+    (1e300, 1.0, False),  # too many ticks to count exactly
+])
+def test_price_from_floats_declines_what_it_cannot_settle(ref: float, distance: float, below: bool) -> None:
+    assert price_from_floats(BTC, ref, distance, below=below) is None

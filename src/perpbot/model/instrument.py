@@ -88,6 +88,7 @@ class Instrument:
     _step_is_place: bool = field(init=False, repr=False, compare=False)
     # The decimal places a price on the tick has (at least one, as repr writes a whole float): `price_of`'s hint.
     _price_places: int = field(init=False, repr=False, compare=False)
+    tick_float: float = field(init=False, repr=False, compare=False)  # the tick as a float, for float searches
 
     def __post_init__(self) -> None:
         for name in ("tick_size", "qty_step", "min_qty", "max_qty", "max_market_qty", "max_leverage"):
@@ -102,6 +103,7 @@ class Instrument:
         object.__setattr__(self, "_step_is_place", _is_decimal_place(self.qty_step))
         exponent = self.tick_size.normalize().as_tuple().exponent
         object.__setattr__(self, "_price_places", max(1, -exponent) if isinstance(exponent, int) else 1)
+        object.__setattr__(self, "tick_float", float(self.tick_size))
 
     def price_of(self, value: float) -> Decimal:
         """A price float (a candle's, a mark) as the decimal it was written as: `float_decimal` at the tick's places."""

@@ -42,6 +42,7 @@ from perpbot.risk.sizing import (
     equity_fraction_qty,
     fixed_notional_qty,
     margin_cap_qty,
+    price_from_floats,
     quantise_qty,
     risk_qty,
     stop_price,
@@ -198,23 +199,36 @@ class RiskManager:
         instrument = inputs.instrument
         entry = instrument.price_of(ref)
 
-        # Stop: from the intent, else the default percentage; on the tick, rounded toward entry.
+        # Stop: from the intent, else the default percentage; on the tick, rounded toward entry. The intent's
+        # distance is a float: the stop comes from floats when they settle it, and its Decimal is written only
+        # for the texts.
         raw_distance = intent.stop_distance
+        distance: Decimal | None = None
+        quick: Decimal | None = None
         if raw_distance is not None and math.isfinite(raw_distance) and raw_distance > 0:
-            distance = decimal_of(raw_distance)
+            quick = price_from_floats(instrument, ref, raw_distance, below=long)
+            if quick is None or explain:
+                distance = decimal_of(raw_distance)
             source = "intent"
         else:
             distance = entry * limits.default_stop_fraction
             source = limits.default_stop_text
-        stop = stop_price(instrument, entry, distance, long=long)
+        if quick is not None:
+            stop = quick
+        else:
+            assert distance is not None
+            stop = stop_price(instrument, entry, distance, long=long)
         risk_per_unit = entry - stop if long else stop - entry
         if stop <= ZERO or risk_per_unit <= ZERO:
+            if distance is None:
+                assert raw_distance is not None
+                distance = decimal_of(raw_distance)
             return _reject(
                 checks, "stop",
                 f"{symbol}: stop distance {fmt(distance)} ({source}) gives no usable stop from entry {fmt(entry)} "
                 f"on tick {str(instrument.tick_size)} (stop {str(stop)})",
             )
-        take_profit, tp_note = _take_profit(instrument, entry, intent.take_profit_distance, long)
+        take_profit, tp_note = _take_profit(instrument, ref, entry, intent.take_profit_distance, long)
         if explain:
             checks.append((
                 "stop", True,
@@ -495,13 +509,17 @@ def _reject(checks: list[_Check], name: str, reason: str, *, stop: Decimal | Non
     return RiskDecision(False, ZERO, stop, take_profit, leverage, (reason,), _check_log(checks))
 
 
-def _take_profit(instrument: Instrument, entry: Decimal, raw: float | None, long: bool) -> tuple[Decimal | None, str]:
-    """The take-profit price, or None (with a note) when the intent has none or it lands on the wrong side."""
+def _take_profit(instrument: Instrument, ref: float, entry: Decimal, raw: float | None,
+                 long: bool) -> tuple[Decimal | None, str]:
+    """The take-profit price, or None (with a note) when the intent has none or it lands on the wrong side.
+    `entry` is `price_of(ref)`; floats settle the price when they can, as for the stop."""
     if raw is None:
         return None, ""
     if not (math.isfinite(raw) and raw > 0):
         return None, f"; take-profit distance {raw} ignored"
-    price = take_profit_price(instrument, entry, decimal_of(raw), long=long)
+    price = price_from_floats(instrument, ref, raw, below=not long)
+    if price is None:
+        price = take_profit_price(instrument, entry, decimal_of(raw), long=long)
     if price <= ZERO or (price <= entry if long else price >= entry):
         return None, f"; take-profit distance {raw} gives no usable price ({str(price)}), ignored"
     return price, f"; take-profit {str(price)}"
