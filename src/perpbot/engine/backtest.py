@@ -509,7 +509,8 @@ class BacktestLoop:
         equity = [self._balance_now] * count
         for i, qty, signed_cost in self._open_now:
             # Typed: compiled, the sums are plain double arithmetic (an untyped `tolist()` made each one generic).
-            closes: list[float] = self._syms[i].close[a:b + 1].tolist()
+            # A memoryview's slice: no array is made for it.
+            closes = cast("list[float]", self._views[i].close[a:b + 1].tolist())
             for j in range(count):
                 equity[j] = equity[j] + (qty * closes[j] - signed_cost)
         if node.on_equity(close_ts[a], equity[0]):

@@ -142,6 +142,23 @@ def test_rejections_name_the_rule() -> None:
     assert "stop loss" in reasons["r4"]
 
 
+def test_prices_off_the_tick_are_refused_by_name() -> None:
+    v = venue()
+    v.mark(BTC, 50000.0)
+    v.submit(market("p1", Side.BUY, "0.01", stop_loss=D("49000.05")), 0)
+    v.submit(market("p2", Side.BUY, "0.01", stop_loss=D(49000), take_profit=D("52000.01")), 0)
+    v.submit(OrderRequest("p3", BTC, Side.BUY, OrderType.LIMIT, D("0.01"), price=D("40000.07")), 0)
+    v.submit(market("p4", Side.BUY, "0.01", stop_loss=D("49000.1"), take_profit=D("52000.0")), 0)
+    events = v.drain_events()
+    reasons = {e.client_id: e.reason for e in events if isinstance(e, OrderRejected)}
+    assert reasons == {
+        "p1": "10001: stop_loss 49000.05 is not a multiple of tickSize 0.1",
+        "p2": "10001: take_profit 52000.01 is not a multiple of tickSize 0.1",
+        "p3": "10001: price 40000.07 is not a multiple of tickSize 0.1",
+    }
+    assert [e.client_id for e in events if isinstance(e, OrderAccepted)] == ["p4"]
+
+
 def test_reduce_only_is_truncated_to_the_position() -> None:
     v = venue()
     v.mark(BTC, 50000.0)

@@ -84,6 +84,13 @@ def _known(status: OrderStatus, filled: Decimal) -> _Known:
 _NEVER_SENT: Final = _known(OrderStatus.REJECTED, ZERO)  # what a query of an order it never had reports
 
 
+def _off_tick(name: str, price: Decimal | None, tick: Decimal) -> str | None:
+    """Why an order's `name` price is refused for lying off the tick, or None (also when it has none)."""
+    if price is not None and price % tick != ZERO:
+        return f"10001: {name} {price} is not a multiple of tickSize {tick}"
+    return None
+
+
 @dataclass(slots=True, init=False, eq=False)
 class _Live:
     """An order resting on the simulated book. Compared by identity: the queues find and remove this very entry
@@ -377,10 +384,13 @@ class SimVenue:
                                    reduce_only=request.reduce_only)
         if problem is not None:
             return f"10001: {problem}"
-        for name, value in (("price", request.price), ("trigger_price", request.trigger_price),
-                            ("stop_loss", request.stop_loss), ("take_profit", request.take_profit)):
-            if value is not None and value % inst.tick_size != ZERO:
-                return f"10001: {name} {value} is not a multiple of tickSize {inst.tick_size}"
+        # Each price checked in a call of its own: a tuple of (name, value) pairs was made for every order.
+        tick = inst.tick_size
+        off_tick = (_off_tick("price", request.price, tick) or _off_tick("trigger_price", request.trigger_price, tick)
+                    or _off_tick("stop_loss", request.stop_loss, tick)
+                    or _off_tick("take_profit", request.take_profit, tick))
+        if off_tick is not None:
+            return off_tick
         position = book.position.qty
         if request.reduce_only:
             if position == ZERO or (position > ZERO) == (request.side is Side.BUY):
