@@ -317,7 +317,8 @@ class TradingNode:
                     new_fills += 1
             else:
                 self.orders.apply(event)
-                if isinstance(event, OrderCancelled | OrderRejected):  # it will never fill: its labels go
+                # it will never fill: its labels go (two tests: compiled, a union made a type object per event)
+                if isinstance(event, OrderCancelled) or isinstance(event, OrderRejected):  # noqa: SIM101
                     self._labels.pop(event.client_id, None)
             for observer in self.observers:
                 observer("venue_event", event)
