@@ -1,4 +1,5 @@
 import dataclasses
+import math
 from decimal import Decimal, localcontext
 
 import pytest
@@ -88,6 +89,24 @@ def test_any_float_comes_back_as_its_repr(value: float, hint: int) -> None:
 @pytest.mark.parametrize("hint", [0, 1, 2, 3, 8, 12, 13])
 def test_float_decimal_at_the_edges(value: float, hint: int) -> None:
     assert float_decimal(value, hint).as_tuple() == _as_written(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.sampled_from([60000.1, 60000.1, -0.0, 0.0, 1.005, 3000.25, float("nan")]), max_size=12),
+       hints=st.lists(st.integers(0, 3), min_size=12, max_size=12))
+def test_float_decimal_asked_again_gives_the_same_answer(values: list[float], hints: list[int]) -> None:
+    # The last answer is reused for the same float and places: any sequence, repeats included, comes back as
+    # each value's repr; zero is never reused (0.0 and -0.0 are equal floats with different texts).
+    for value, hint in zip(values, hints, strict=False):
+        got = float_decimal(value, hint)
+        assert got.is_nan() if math.isnan(value) else got.as_tuple() == _as_written(value)
+
+
+def test_float_decimal_reuses_its_last_answer_for_the_same_float() -> None:
+    first = float_decimal(61234.5, 1)
+    assert float_decimal(61234.5, 1) is first
+    assert float_decimal(61234.5, 2) == first  # another hint: converted again, the same number
+    assert str(float_decimal(-0.0, 1)) == "-0.0" and str(float_decimal(0.0, 1)) == "0.0"
 
 
 def test_float_decimal_is_exact_in_any_context_of_16_digits() -> None:

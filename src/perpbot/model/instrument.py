@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Final
@@ -15,7 +16,31 @@ _SCALES: Final = tuple(10.0 ** places for places in range(_FAST_PLACES + 1))
 _UNITS: Final = tuple(Decimal(1).scaleb(-places) for places in range(_FAST_PLACES + 1))
 
 
+class _LastConversion:
+    """`float_decimal`'s last answer, as one tuple (value, places, Decimal): a backtest's decision converts the same
+    close several times over (the venue's mark, the gate's entry, the equity), and a Decimal is immutable, so the
+    same one serves. One attribute, replaced whole: a thread reading it sees one conversion or the other."""
+
+    __slots__ = ("entry",)
+
+    def __init__(self) -> None:
+        self.entry: tuple[float, int, Decimal] = (math.nan, -1, ZERO)  # nan equals nothing
+
+
+_LAST: Final = _LastConversion()
+
+
 def float_decimal(value: float, places: int = 0) -> Decimal:
+    """`_float_decimal`, or its last answer when asked again (zero excepted: 0.0 and -0.0 are equal floats)."""
+    last = _LAST.entry
+    if value == last[0] and places == last[1] and value != 0.0:
+        return last[2]
+    result = _float_decimal(value, places)
+    _LAST.entry = (value, places, result)
+    return result
+
+
+def _float_decimal(value: float, places: int) -> Decimal:
     """`Decimal(repr(value))`: a float as the decimal it was written as (its shortest repr), not its binary
     expansion (50000.1 -> Decimal('50000.1')).
 
