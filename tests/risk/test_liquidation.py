@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from perpbot.risk.liquidation import liquidation_price, stop_inside_liquidation
+from perpbot.risk.liquidation import liquidation_factor, liquidation_price, stop_inside_liquidation
 
 from .book import D
 
@@ -20,6 +20,14 @@ def test_short_mirror() -> None:
 def test_low_leverage_long_liquidates_far_below() -> None:
     # 1x long: 50 000 * (1 - 1 + 0.005) = 250.
     assert liquidation_price(D(50_000), D(1), D("0.005"), long=True) == D(250)
+
+
+def test_the_price_is_the_entry_times_the_factor() -> None:
+    assert liquidation_factor(D(50), D("0.005"), long=True) == D("0.985")
+    assert liquidation_factor(D(3), D("0.01"), long=False) == 1 + D(1) / 3 - D("0.01")
+    for long in (True, False):
+        assert liquidation_price(D("61234.5"), D(7), D("0.005"), long=long) == D("61234.5") * liquidation_factor(
+            D(7), D("0.005"), long=long)
 
 
 def test_leverage_must_be_positive() -> None:

@@ -325,6 +325,23 @@ def test_stop_beyond_liquidation_is_rejected_with_stop_liquidation_and_buffer() 
     assert tight.approved
 
 
+def test_a_symbols_new_leverage_is_used_at_once() -> None:
+    # The gate keeps a symbol's clamped leverage and liquidation factors while the same leverage comes in; a new
+    # leverage (another Decimal) must be clamped and priced afresh, each side with its own factor.
+    manager = RiskManager(RiskConfig(max_leverage=50))
+    book = Book(default_leverage=D(5))
+    assert manager.assess(intent(stop=1_000.0), book, T0).approved
+    book.default_leverage = D(50)  # 50x: liquidation 49 250, the stop at 49 000 is beyond it
+    assert "liquidation price 49250" in rejected(manager.assess(intent(stop=1_000.0), book, T0), "liquidation")
+    short = manager.assess(intent(direction=Direction.SHORT, stop=1_000.0), book, T0)
+    assert "liquidation price 50750" in rejected(short, "liquidation")
+    book.default_leverage = D(5)
+    assert manager.assess(intent(stop=1_000.0), book, T0).leverage == 5
+    book.default_leverage = D(75)  # above the config's 50: clamped
+    clamped = manager.assess(intent(stop=100.0), book, T0)
+    assert detail(clamped, "leverage") == "50x (configured 75x clamped to the maximum)"
+
+
 def test_short_stop_beyond_liquidation_is_rejected() -> None:
     manager = RiskManager(RiskConfig(max_leverage=50))
     decision = manager.assess(intent(direction=Direction.SHORT, stop=1_000.0), Book(default_leverage=D(50)), T0)

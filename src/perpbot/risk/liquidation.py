@@ -24,12 +24,18 @@ def liquidation_price(entry: Decimal, leverage: Decimal, mmr: Decimal, *, long: 
     Long `entry * (1 - 1/lev + mmr)`, short `entry * (1 + 1/lev - mmr)` (help centre
     "Liquidation Price (USDT Contract)": 1 BTC long at 20 000, 50x, MMR 0.5 % -> 19 700).
     """
+    return entry * liquidation_factor(leverage, mmr, long=long)
+
+
+def liquidation_factor(leverage: Decimal, mmr: Decimal, *, long: bool) -> Decimal:
+    """What `liquidation_price` multiplies the entry by: `1 - 1/lev + mmr` for a long, `1 + 1/lev - mmr` for a
+    short. It depends on the leverage and the rate alone, so a caller may keep it."""
     if leverage <= ZERO:
         raise ValueError(f"leverage must be positive, was {leverage}")
     inverse = _ONE / leverage
     if long:
-        return entry * (_ONE - inverse + mmr)
-    return entry * (_ONE + inverse - mmr)
+        return _ONE - inverse + mmr
+    return _ONE + inverse - mmr
 
 
 def stop_inside_liquidation(

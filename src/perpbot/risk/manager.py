@@ -35,7 +35,7 @@ from perpbot.risk._format import decimal_of, fmt
 from perpbot.risk.breakers import BreakerEvent, CircuitBreakers, iso_utc
 from perpbot.risk.config import RiskConfig
 from perpbot.risk.correlation import judge_pair, pearson_many, pearson_rows
-from perpbot.risk.liquidation import liquidation_price, stop_inside_liquidation
+from perpbot.risk.liquidation import liquidation_factor, stop_inside_liquidation
 from perpbot.risk.portfolio import PortfolioView, PositionView
 from perpbot.risk.sizing import (
     clamp_leverage,
@@ -78,6 +78,7 @@ class RiskManager:
         "_corr_lookback",
         "_corr_min_points",
         "_enabled",
+        "_leverage",
         "_max_corr",
         "_sizing",
         "breakers",
@@ -97,6 +98,7 @@ class RiskManager:
         self._max_corr = float(cfg.max_correlation)
         self._corr_lookback = cfg.correlation_lookback
         self._corr_min_points = cfg.correlation_min_points
+        self._leverage: dict[str, _Leverage] = {}  # by symbol: see `_leverage_terms`
         self.breakers = CircuitBreakers(cfg.max_daily_loss_pct, cfg.max_drawdown_pct)
         self.streak = LossStreak(
             cfg.loss_streak_start, cfg.loss_streak_factor, cfg.min_size_factor, cfg.win_recovery_step
@@ -281,7 +283,8 @@ class RiskManager:
 
         # Leverage: configured, at most the config's (when enabled) and the exchange's maximum.
         configured = inputs.configured
-        leverage = clamp_leverage(configured, limits.max_leverage if enabled else configured, instrument)
+        terms = self._leverage_terms(symbol, configured, limits.max_leverage if enabled else configured, instrument)
+        leverage = terms.leverage
         if leverage <= ZERO:
             return _reject(checks, "leverage", f"{symbol}: leverage must be positive, was {str(configured)}",
                            stop=stop, take_profit=take_profit)
@@ -332,7 +335,7 @@ class RiskManager:
             existing_entry = inputs.existing_entry
             if same_side and position_qty > ZERO and existing_entry is not None:
                 position_entry = (abs(held) * existing_entry + qty * entry) / position_qty
-            liq = liquidation_price(position_entry, leverage, instrument.maintenance_margin_rate, long=long)
+            liq = position_entry * terms.liquidation_factor(long)  # = liquidation_price(position_entry, leverage, ...)
             unsafe = stop_inside_liquidation(stop, position_entry, liq, self._buffer_fraction, long=long)
             if unsafe is not None:
                 return _reject(checks, "liquidation", f"{symbol}: {unsafe}",
@@ -351,6 +354,15 @@ class RiskManager:
             return RiskDecision(True, qty, stop, take_profit, leverage, (), DeferredCheckLog(inputs))
         checks.append(("exchange_filters", True, f"qty {str(qty)} passes the filters{market_note}"))
         return RiskDecision(True, qty, stop, take_profit, leverage, (), _check_log(checks))
+
+    def _leverage_terms(self, symbol: str, configured: Decimal, limit: Decimal, instrument: Instrument) -> _Leverage:
+        """The clamped leverage of `symbol` and its liquidation factors, kept while the same Decimals come in: a
+        symbol's configured leverage, the limits and the instrument are the same objects decision after decision,
+        and working them out again was two percent of a backtest's loop."""
+        terms = self._leverage.get(symbol)
+        if terms is None or not terms.made_of(configured, limit, instrument):
+            terms = self._leverage[symbol] = _Leverage(configured, limit, instrument)
+        return terms
 
     def _correlation(self, symbol: str, direction: int, others: list[PositionView],
                      portfolio: PortfolioView) -> _Check:
@@ -462,6 +474,35 @@ class _GateInputs:
         return checks
 
 
+class _Leverage:
+    """A symbol's leverage as the gate clamps it (configured, at most the limit and the exchange's maximum), and
+    the liquidation price's factor at it for each side (`liquidation.liquidation_factor`), made when first asked."""
+
+    __slots__ = ("_configured", "_instrument", "_limit", "_long", "_short", "leverage")
+
+    def __init__(self, configured: Decimal, limit: Decimal, instrument: Instrument) -> None:
+        self._configured = configured
+        self._limit = limit
+        self._instrument = instrument
+        self.leverage = clamp_leverage(configured, limit, instrument)
+        self._long: Decimal | None = None
+        self._short: Decimal | None = None
+
+    def made_of(self, configured: Decimal, limit: Decimal, instrument: Instrument) -> bool:
+        """Were these terms made from these very objects? (Identity: a Decimal is never changed, only replaced.)"""
+        return configured is self._configured and limit is self._limit and instrument is self._instrument
+
+    def liquidation_factor(self, long: bool) -> Decimal:
+        factor = self._long if long else self._short
+        if factor is None:
+            factor = liquidation_factor(self.leverage, self._instrument.maintenance_margin_rate, long=long)
+            if long:
+                self._long = factor
+            else:
+                self._short = factor
+        return factor
+
+
 class _Limits:
     """Per-order limits of one effective config (the base, or a regime's), precomputed as Decimals."""
 
@@ -533,4 +574,9 @@ def _exchange_problem(instrument: Instrument, qty: Decimal, sized: Decimal, entr
     if qty < instrument.min_qty:
         return (f"sized qty {fmt(sized)} rounds down to {str(qty)} at qtyStep {str(instrument.qty_step)}, "
                 f"below minOrderQty {str(instrument.min_qty)}")
+    # Entry on the tick (candle data always is): rounding it changes only its exponent, which no check reads
+    # unless it fails; so it is rounded only when the check fails, to write the text from the rounded price.
+    problem = instrument.check_order(qty, entry, market=True, reduce_only=False)
+    if problem is None:
+        return None
     return instrument.check_order(qty, instrument.round_price(entry), market=True, reduce_only=False)
