@@ -506,13 +506,19 @@ class BacktestLoop:
         self.searches.plain += 1
         node = self.node
         count = b - a + 1
-        equity = [self._balance_now] * count
-        for i, qty, signed_cost in self._open_now:
-            # Typed: compiled, the sums are plain double arithmetic (an untyped `tolist()` made each one generic).
-            # A memoryview's slice: no array is made for it.
+        balance = self._balance_now
+        # Typed: compiled, the sums are plain double arithmetic (an untyped `tolist()` made each one generic).
+        # A memoryview's slice: no array is made for it.
+        if len(self._open_now) == 1:  # the usual case: the sums in one pass, each float made once
+            i, qty, signed_cost = self._open_now[0]
             closes = cast("list[float]", self._views[i].close[a:b + 1].tolist())
-            for j in range(count):
-                equity[j] = equity[j] + (qty * closes[j] - signed_cost)
+            equity = [balance + (qty * close - signed_cost) for close in closes]
+        else:
+            equity = [balance] * count
+            for i, qty, signed_cost in self._open_now:
+                closes = cast("list[float]", self._views[i].close[a:b + 1].tolist())
+                for j in range(count):
+                    equity[j] = equity[j] + (qty * closes[j] - signed_cost)
         if node.on_equity(close_ts[a], equity[0]):
             return a
         i = 1

@@ -123,6 +123,9 @@ class _Book:
     limits: list[_Live] = field(default_factory=list)
     conditionals: list[_Live] = field(default_factory=list)
     liquidation_price: Decimal | None = None
+    # What the entry is multiplied by for the liquidation price, long and short, at this leverage (see
+    # `SimVenue._update_liquidation`): made on the first fill after the leverage is set.
+    liquidation_factors: tuple[Decimal, Decimal] | None = None
 
 
 @dataclass(slots=True)
@@ -170,6 +173,7 @@ class SimVenue:
         if book.position.qty:
             raise ValueError(f"{symbol}: leverage cannot change while a position is open")
         book.leverage = leverage
+        book.liquidation_factors = None
 
     def submit(self, request: OrderRequest, ts: int) -> None:
         book = self._changing(request.symbol)
@@ -610,12 +614,15 @@ class SimVenue:
             book.liquidation_price = None
             return
         entry = pos.entry_price
-        inv_lev = ONE / book.leverage
-        mmr = book.instrument.maintenance_margin_rate
+        factors = book.liquidation_factors
+        if factors is None:  # the leverage changes only while flat: the factors serve every fill until it does
+            inv_lev = ONE / book.leverage
+            mmr = book.instrument.maintenance_margin_rate
+            factors = book.liquidation_factors = (ONE - inv_lev + mmr, ONE + inv_lev - mmr)
         if pos.qty > ZERO:
-            book.liquidation_price = book.instrument.round_price(entry * (ONE - inv_lev + mmr), ROUND_CEILING)
+            book.liquidation_price = book.instrument.round_price(entry * factors[0], ROUND_CEILING)
         else:
-            book.liquidation_price = book.instrument.round_price(entry * (ONE + inv_lev - mmr), ROUND_FLOOR)
+            book.liquidation_price = book.instrument.round_price(entry * factors[1], ROUND_FLOOR)
 
     def _bankruptcy_price(self, book: _Book) -> Decimal:
         """Where a liquidation closes the position: worked out only then. Only a fill moves the entry price and
