@@ -113,13 +113,17 @@ class EquityTrack:
     """Account state after every bar that changed it; the per-bar curve is rebuilt from it in bulk.
 
     Kept in typed arrays, one row of `width` values per snapshot in `qty` and `signed_cost`: a year holds tens of
-    thousands of snapshots, and as lists of boxed floats they took about 260 bytes each instead of 32."""
+    thousands of snapshots, and as lists of boxed floats they took about 260 bytes each instead of 32. The arrays
+    grow by a quarter at a time and are written by index (an array's `append` and `extend` are method calls, four
+    a snapshot, which cost more than the item writes); `count` rows are in use."""
 
-    __slots__ = ("balance", "bars", "last_bar", "qty", "signed_cost", "width")
+    __slots__ = ("balance", "bars", "capacity", "count", "last_bar", "qty", "signed_cost", "width")
 
     def __init__(self, width: int) -> None:
         self.width = width
         self.last_bar = -1  # the bar of the last snapshot (an attribute: reading the array back is a call)
+        self.count = 0  # snapshots recorded
+        self.capacity = 0  # rows the arrays hold
         self.bars: array[int] = array("q")
         self.balance: array[float] = array("d")
         self.qty: array[float] = array("d")  # row after row of `width` values
@@ -128,21 +132,35 @@ class EquityTrack:
     def record(self, bar: int, balance: float, qty: list[float], signed_cost: list[float]) -> None:
         """Add the snapshot of `bar`, or replace the last one when it was of the same bar."""
         if bar == self.last_bar:
-            self.balance[-1] = balance
-            del self.qty[-self.width:], self.signed_cost[-self.width:]
+            row = self.count - 1
         else:
+            row = self.count
+            if row == self.capacity:
+                self._grow()
+            self.count = row + 1
             self.last_bar = bar
-            self.bars.append(bar)
-            self.balance.append(balance)
-        self.qty.extend(qty)
-        self.signed_cost.extend(signed_cost)
+            self.bars[row] = bar
+        self.balance[row] = balance
+        width = self.width
+        at = row * width
+        for j in range(width):
+            self.qty[at + j] = qty[j]
+            self.signed_cost[at + j] = signed_cost[j]
+
+    def _grow(self) -> None:
+        rows = max(4096, self.capacity // 4)
+        self.capacity += rows
+        self.bars.extend(array("q", bytes(8 * rows)))
+        self.balance.extend(array("d", bytes(8 * rows)))
+        self.qty.extend(array("d", bytes(8 * rows * self.width)))
+        self.signed_cost.extend(array("d", bytes(8 * rows * self.width)))
 
     def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Bars, balances, and the qty and signed-cost rows as (snapshots, width) matrices, without copies."""
-        rows = (len(self.bars), self.width)
-        return (np.frombuffer(self.bars, dtype=np.int64), np.frombuffer(self.balance, dtype=np.float64),
-                np.frombuffer(self.qty, dtype=np.float64).reshape(rows),
-                np.frombuffer(self.signed_cost, dtype=np.float64).reshape(rows))
+        count, width = self.count, self.width
+        return (np.frombuffer(self.bars, dtype=np.int64)[:count], np.frombuffer(self.balance, dtype=np.float64)[:count],
+                np.frombuffer(self.qty, dtype=np.float64)[:count * width].reshape((count, width)),
+                np.frombuffer(self.signed_cost, dtype=np.float64)[:count * width].reshape((count, width)))
 
 
 @dataclass(slots=True)

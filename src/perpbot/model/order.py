@@ -175,7 +175,9 @@ class Order:
         changes = self._changes
         changes += (ts - self.created_ts, new_status, reason)
         # the commonest whole life (a market order placed, accepted and filled in one bar) is kept once for all
-        self._changes = _FILLED_AT_ONCE if changes == _FILLED_AT_ONCE else changes
+        # (the lengths first: compiled, comparing tuples is a generic call)
+        once = len(changes) == len(_FILLED_AT_ONCE) and changes == _FILLED_AT_ONCE
+        self._changes = _FILLED_AT_ONCE if once else changes
 
     def amend(self, ts: int, *, qty: Decimal | None = None, price: Decimal | None = None,
               trigger_price: Decimal | None = None) -> None:
