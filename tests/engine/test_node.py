@@ -54,3 +54,23 @@ def test_the_portfolio_view_rebuilds_only_the_snapshots_of_positions_that_moved(
     after = node._portfolio.positions()
     assert after["ETHUSDT"] is view["ETHUSDT"]
     assert (after["BTCUSDT"].qty, after["BTCUSDT"].entry_price) == (Decimal("0.02"), Decimal(51000))
+
+
+def test_a_trade_is_credited_to_the_weighted_strategies_that_point_its_way() -> None:
+    from perpbot.engine.node import _agreeing
+    from perpbot.model import Direction, Intent, Signal
+
+    signals = tuple(Signal(name, "BTCUSDT", "1m", 0, value) for name, value in
+                    (("trend", 0.8), ("revert", -0.5), ("quiet", 0.0), ("muted", 0.9), ("late", 0.4),
+                     ("nan", float("nan"))))
+    # "muted" has no weight in this regime, "late" had one that a later entry set to 0; "nan" points nowhere
+    weights = (("trend", 1.0), ("revert", 2.0), ("quiet", 1.0), ("muted", 0.0), ("late", 1.0), ("late", 0.0),
+               ("nan", 1.0))
+
+    def credited(direction: Direction) -> tuple[str, ...]:
+        return _agreeing(Intent("BTCUSDT", 0, direction, 1.0, 100.0, None, None, "trending", 1.0, signals,
+                                weights))
+
+    assert credited(Direction.LONG) == ("trend",)
+    assert credited(Direction.SHORT) == ("revert",)
+    assert credited(Direction.FLAT) == ()
