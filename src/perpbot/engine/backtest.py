@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from array import array
-from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -282,7 +281,10 @@ class BacktestLoop:
         risk_on = self.risk.config.enabled
         self._snapshot(0)
         k = 0
-        di = 0
+        decisions, hards = len(decision_bars), len(hard)
+        di = hi = 0  # cursors: the first decision bar at or after k, the first hard bar after k
+        next_decision = decision_bars[0] if decisions else n - 1
+        next_hard_bar = hard[0] if hards else n
         while k < n:
             self._visited += 1
             self.market.index = k
@@ -303,12 +305,15 @@ class BacktestLoop:
             if opened:
                 self.node.process_events()
             # The quiet stretch [k, e]: nothing scheduled before e's close.
-            while di < len(decision_bars) and decision_bars[di] < k:
+            # k only grows: the next decision and the next hard bar are found by moving a cursor forward, each
+            # value read once (a memoryview read and a call of a builtin are generic calls, compiled)
+            while di < decisions and next_decision < k:
                 di += 1
-            next_decision = decision_bars[di] if di < len(decision_bars) else n - 1
-            hi = bisect_right(hard, k)
-            next_hard = hard[hi] - 1 if hi < len(hard) else n - 1
-            e = min(next_decision, max(next_hard, k), n - 1)
+                next_decision = decision_bars[di] if di < decisions else n - 1
+            while hi < hards and next_hard_bar <= k:
+                hi += 1
+                next_hard_bar = hard[hi] if hi < hards else n
+            e = min(next_decision, max(next_hard_bar - 1, k))
             if self.step_every_bar:
                 e = k
             t = self._first_activity(k, e)
@@ -335,7 +340,7 @@ class BacktestLoop:
                     continue
                 e = t
             self.market.index = e
-            if di < len(decision_bars) and e == decision_bars[di]:
+            if di < decisions and e == next_decision:
                 for i in deciding[bounds[di]:bounds[di + 1]]:
                     sym = self._syms[i]
                     self.venue.mark(sym.symbol, self._views[i].close[e])
