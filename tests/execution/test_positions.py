@@ -70,7 +70,8 @@ def test_realised_plus_unrealised_equals_cash_flow(fills: list[tuple[bool, int, 
 
 @given(st.lists(st.tuples(st.booleans(), st.integers(1, 50), st.integers(50, 150)), min_size=1, max_size=30))
 def test_a_book_without_trade_records_folds_fills_the_same(fills: list[tuple[bool, int, int]]) -> None:
-    """The simulated exchange's book skips trade records: its positions and realised PnL must not differ."""
+    """The simulated exchange's book skips trade records and their fee attribution: its positions (size, cost,
+    entry) and realised PnL must not differ."""
     full, bare = PositionBook(), PositionBook()
     for i, (buy, qty, price) in enumerate(fills):
         side = Side.BUY if buy else Side.SELL
@@ -78,4 +79,6 @@ def test_a_book_without_trade_records_folds_fills_the_same(fills: list[tuple[boo
         without = bare.apply_fill(fill(side, str(qty), str(price), fee="0.01", ts=i, n=i), with_trades=False)
         assert without.realised == with_trades.realised
         assert without.trades == ()
-        assert bare.get("BTCUSDT") == full.get("BTCUSDT")
+        kept, bare_pos = full.get("BTCUSDT"), bare.get("BTCUSDT")
+        assert (bare_pos.qty, bare_pos.cost, bare_pos.opened_ts) == (kept.qty, kept.cost, kept.opened_ts)
+        assert bare_pos.entry_price == kept.entry_price and bare_pos.open_fees == 0

@@ -296,7 +296,8 @@ class BacktestLoop:
                 opened = True
             self._take_changes()
             if self._maybe_pending:
-                for i in sorted(self._maybe_pending):
+                pending = self._maybe_pending
+                for i in pending if len(pending) == 1 else sorted(pending):  # one symbol needs no sorting
                     sym = self._syms[i]
                     if self.venue.has_pending_market(sym.symbol):
                         self.venue.open_bar(sym.symbol, at_open[k], self._views[i].open[k])

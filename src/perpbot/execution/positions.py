@@ -105,7 +105,8 @@ class PositionBook:
 
         `strategies`/`regime` label a position the fill opens or flips into; `exit_reason` labels
         the part it closes. A book that needs only the realised PnL (the simulated exchange's) passes
-        `with_trades=False` and gets no trade records.
+        `with_trades=False`: it gets no trade records, and its positions attribute no fees or funding
+        to trades (`open_fees` is not kept; a partial close leaves `open_funding` whole).
         """
         pos = self.get(fill.symbol)
         signed = fill.qty if fill.side is Side.BUY else -fill.qty
@@ -118,7 +119,8 @@ class PositionBook:
             if with_trades:  # the decisions made while it is open keep it
                 pos.qty = shared_decimal(pos.qty)
             pos.cost += fill.qty * fill.price
-            pos.open_fees += fill.fee
+            if with_trades:
+                pos.open_fees += fill.fee
             return FillOutcome(ZERO, ())
 
         held = abs(pos.qty)
@@ -127,11 +129,14 @@ class PositionBook:
             closed = shared_decimal(closed)
         if closed == held:
             cost_part, fee_part, funding_part = pos.cost, pos.open_fees, pos.open_funding
-        else:
+        elif with_trades:
             cost_part = _share(pos.cost, closed, held)
             fee_part = _share(pos.open_fees, closed, held)
             funding_part = _share(pos.open_funding, closed, held)
-        exit_fee = fill.fee if closed == fill.qty else _share(fill.fee, closed, fill.qty)
+        else:  # no trade to give fees and funding to
+            cost_part, fee_part, funding_part = _share(pos.cost, closed, held), ZERO, ZERO
+        # the exit's share of the fill's fee, for the trade (the rest is the new side's entry fee)
+        exit_fee = ZERO if not with_trades else fill.fee if closed == fill.qty else _share(fill.fee, closed, fill.qty)
         long = pos.qty > ZERO
         gross = (closed * fill.price - cost_part) if long else (cost_part - closed * fill.price)
         if with_trades:  # a small PnL recurs: a few ticks on the same size
@@ -157,7 +162,8 @@ class PositionBook:
             if with_trades:  # the decisions made while it is open keep it
                 pos.qty = shared_decimal(pos.qty)
             pos.cost = remainder * fill.price
-            pos.open_fees = fill.fee - exit_fee
+            if with_trades:
+                pos.open_fees = fill.fee - exit_fee
             pos.open_funding = ZERO
             pos.opened_ts = fill.ts
             pos.strategies = strategies
