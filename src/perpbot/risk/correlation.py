@@ -124,6 +124,16 @@ def check_pair(
     return judge_pair(symbol, direction, other, other_direction, corr, points, max_correlation, min_points)
 
 
+def repeats_exposure(direction: int, other_direction: int, corr: float | None, max_correlation: float) -> bool:
+    """`judge_pair`'s verdict without its text: is a position in `direction` the same bet as the open one in
+    `other_direction`, at correlation `corr` (None: not measured, which passes)?"""
+    if corr is None:
+        return False
+    if direction * other_direction > 0:
+        return corr > max_correlation
+    return corr < -max_correlation
+
+
 def judge_pair(symbol: str, direction: int, other: str, other_direction: int, corr: float | None, points: int,
                max_correlation: float, min_points: int) -> CorrelationResult:
     """Reject when the new position would repeat the other's exposure, given the pair's measured correlation.
@@ -139,15 +149,14 @@ def judge_pair(symbol: str, direction: int, other: str, other_direction: int, co
         )
     # Numbers with a format spec go through format() inside the f-string: compiled, a spec in the placeholder
     # itself calls str.format for the whole string, twice as slow (this runs for every open position).
-    same_side = direction * other_direction > 0
-    if same_side and corr > max_correlation:
-        why = f"same side as the open {other} position"
-    elif not same_side and corr < -max_correlation:
-        why = f"opposite side of the open {other} position with negative correlation, i.e. the same exposure"
-    else:
+    if not repeats_exposure(direction, other_direction, corr, max_correlation):
         return CorrelationResult(
             other, corr, points, True, f"{symbol} vs {other}: correlation {format(corr, '.3f')} over {points} returns"
         )
+    if direction * other_direction > 0:
+        why = f"same side as the open {other} position"
+    else:
+        why = f"opposite side of the open {other} position with negative correlation, i.e. the same exposure"
     return CorrelationResult(
         other, corr, points, False,
         f"{symbol} is correlated with {other} at {format(corr, '.3f')} over {points} returns "

@@ -34,7 +34,7 @@ from perpbot.model.instrument import shared_decimal
 from perpbot.risk._format import decimal_of, fmt
 from perpbot.risk.breakers import BreakerEvent, CircuitBreakers, iso_utc
 from perpbot.risk.config import RiskConfig
-from perpbot.risk.correlation import judge_pair, pearson_many, pearson_rows
+from perpbot.risk.correlation import judge_pair, pearson_many, pearson_rows, repeats_exposure
 from perpbot.risk.liquidation import liquidation_factor, stop_inside_liquidation
 from perpbot.risk.portfolio import PortfolioView, PositionView
 from perpbot.risk.sizing import (
@@ -132,7 +132,7 @@ class RiskManager:
         existing = positions.get(symbol)
         held = existing.qty if existing is not None else ZERO
         open_count = 0
-        correlation = _NO_OTHERS
+        correlation: _Check | _PassedCorrelation = _NO_OTHERS
         if enabled:
             others = [p for s, p in positions.items() if s != symbol and p.qty != ZERO]
             open_count = len(others)
@@ -143,7 +143,7 @@ class RiskManager:
                     f"max open positions reached: {open_count} of {limits.max_open} open ({names})",
                 )
             correlation = self._correlation(symbol, direction, others, portfolio)
-            if not correlation[1]:
+            if isinstance(correlation, tuple) and not correlation[1]:
                 return _reject(self._opening_checks(limits, symbol, direction, held, open_count), "correlation",
                                correlation[2])
         # Risk and equity-fraction sizing, and the margin cap, are all relative to a positive equity. Only they
@@ -193,7 +193,8 @@ class RiskManager:
         if explain:
             checks = self._opening_checks(limits, symbol, direction, held, inputs.open_count)
             if enabled:
-                checks.append(inputs.correlation)
+                passed = inputs.correlation
+                checks.append(passed if isinstance(passed, tuple) else passed.check())
 
         ref = intent.reference_price
         if not (math.isfinite(ref) and ref > 0):
@@ -365,8 +366,9 @@ class RiskManager:
         return terms
 
     def _correlation(self, symbol: str, direction: int, others: list[PositionView],
-                     portfolio: PortfolioView) -> _Check:
-        """The correlation check against the open positions; failed, its text is the rejection's reason."""
+                     portfolio: PortfolioView) -> _Check | _PassedCorrelation:
+        """The correlation check against the open positions; failed, its text is the rejection's reason. A passed
+        measurement writes its text when read (`_PassedCorrelation`)."""
         if not others:
             return _NO_OTHERS
         if self._max_corr >= 1.0:  # no correlation can exceed 1: skip the measurement, it cannot fail
@@ -378,14 +380,14 @@ class RiskManager:
         else:
             measured = pearson_many(portfolio.returns(symbol, lookback),
                                     [portfolio.returns(pos.symbol, lookback) for pos in others], min_points)
-        notes: list[str] = []
+        sides: list[tuple[str, int]] = []
         for pos, (corr, points) in zip(others, measured, strict=True):
-            result = judge_pair(symbol, direction, pos.symbol, 1 if pos.qty > ZERO else -1, corr, points, limit,
-                                min_points)
-            if not result.passed:
-                return ("correlation", False, result.detail)
-            notes.append(result.detail)
-        return ("correlation", True, "; ".join(notes))
+            side = 1 if pos.qty > ZERO else -1
+            if repeats_exposure(direction, side, corr, limit):
+                failed = judge_pair(symbol, direction, pos.symbol, side, corr, points, limit, min_points)
+                return ("correlation", False, failed.detail)
+            sides.append((pos.symbol, side))
+        return _PassedCorrelation(symbol, direction, sides, measured, limit, min_points)
 
     # ------------------------------------------------------------------ feedback from the engine
     def on_equity(self, ts: int, equity: Decimal) -> list[BreakerEvent]:
@@ -453,7 +455,7 @@ class _GateInputs:
 
     def __init__(self, manager: RiskManager, intent: Intent, limits: _Limits, instrument: Instrument,
                  held: Decimal, existing_entry: Decimal | None, equity: Decimal | None, configured: Decimal,
-                 losses: int, factor: Decimal, open_count: int, correlation: _Check) -> None:
+                 losses: int, factor: Decimal, open_count: int, correlation: _Check | _PassedCorrelation) -> None:
         self.manager = manager
         self.intent = intent
         self.limits = limits
@@ -472,6 +474,28 @@ class _GateInputs:
         checks = self.manager._gate(self, explain=True).checks
         assert isinstance(checks, CheckLog)
         return checks
+
+
+class _PassedCorrelation:
+    """A correlation check that passed, its text written when read: the text has a note for every open position,
+    formatted numbers included, and most decisions' checks are never read (see `RiskManager.assess`)."""
+
+    __slots__ = ("_direction", "_limit", "_measured", "_min_points", "_others", "_symbol")
+
+    def __init__(self, symbol: str, direction: int, others: list[tuple[str, int]],
+                 measured: list[tuple[float | None, int]], limit: float, min_points: int) -> None:
+        self._symbol = symbol
+        self._direction = direction
+        self._others = others  # (symbol, side) of each open position, as they stood
+        self._measured = measured  # (correlation, points) against each
+        self._limit = limit
+        self._min_points = min_points
+
+    def check(self) -> _Check:
+        notes = [judge_pair(self._symbol, self._direction, other, side, corr, points, self._limit,
+                            self._min_points).detail
+                 for (other, side), (corr, points) in zip(self._others, self._measured, strict=True)]
+        return ("correlation", True, "; ".join(notes))
 
 
 class _Leverage:
