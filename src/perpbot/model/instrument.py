@@ -8,6 +8,7 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Dec
 from typing import Final
 
 ZERO: Final = Decimal(0)  # compared with as a Decimal: against the int 0, every comparison converted it
+_ONE: Final = Decimal(1)
 
 # Powers of ten as floats, each exact (10**22 is the last that is), and as Decimals 1E-places: `float_decimal`
 # divides by the one and multiplies by the other. Final: compiled, they are read without a module lookup.
@@ -64,6 +65,18 @@ def _float_decimal(value: float, places: int) -> Decimal:
                     places -= 1
                 return _UNITS[places] * count
     return Decimal(repr(value))
+
+
+def liquidation_factor(leverage: Decimal, mmr: Decimal, *, long: bool) -> Decimal:
+    """What an isolated position's entry is multiplied by for its liquidation price at maintenance margin rate
+    `mmr`: `1 - 1/lev + mmr` for a long, `1 + 1/lev - mmr` for a short. The exchange prices its liquidations with
+    it and the risk gate its estimate; it depends on the leverage and the rate alone, so either may keep it."""
+    if leverage <= ZERO:
+        raise ValueError(f"leverage must be positive, was {leverage}")
+    inverse = _ONE / leverage
+    if long:
+        return _ONE - inverse + mmr
+    return _ONE + inverse - mmr
 
 
 # Decimals a process has made, by their text: see `shared_decimal`. Bounded: cleared when full.

@@ -9,13 +9,9 @@ cap behind the trader's back; a clear "lower your leverage or tighten the stop" 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Final
 
+from perpbot.model.instrument import liquidation_factor
 from perpbot.risk._format import fmt as _fmt
-
-ZERO: Final = Decimal(0)  # compared with as a Decimal: against the int 0, every comparison converted it
-
-_ONE: Final = Decimal(1)
 
 
 def liquidation_price(entry: Decimal, leverage: Decimal, mmr: Decimal, *, long: bool) -> Decimal:
@@ -25,17 +21,6 @@ def liquidation_price(entry: Decimal, leverage: Decimal, mmr: Decimal, *, long: 
     "Liquidation Price (USDT Contract)": 1 BTC long at 20 000, 50x, MMR 0.5 % -> 19 700).
     """
     return entry * liquidation_factor(leverage, mmr, long=long)
-
-
-def liquidation_factor(leverage: Decimal, mmr: Decimal, *, long: bool) -> Decimal:
-    """What `liquidation_price` multiplies the entry by: `1 - 1/lev + mmr` for a long, `1 + 1/lev - mmr` for a
-    short. It depends on the leverage and the rate alone, so a caller may keep it."""
-    if leverage <= ZERO:
-        raise ValueError(f"leverage must be positive, was {leverage}")
-    inverse = _ONE / leverage
-    if long:
-        return _ONE - inverse + mmr
-    return _ONE + inverse - mmr
 
 
 def stop_inside_liquidation(

@@ -30,12 +30,12 @@ from typing import Any, Final
 
 from perpbot.model import Instrument, Intent, RiskDecision
 from perpbot.model.checks import CheckLog, DeferredCheckLog
-from perpbot.model.instrument import shared_decimal
+from perpbot.model.instrument import liquidation_factor, shared_decimal
 from perpbot.risk._format import decimal_of, fmt
 from perpbot.risk.breakers import BreakerEvent, CircuitBreakers, iso_utc
 from perpbot.risk.config import RiskConfig
 from perpbot.risk.correlation import judge_pair, pearson_many, pearson_rows, repeats_exposure
-from perpbot.risk.liquidation import liquidation_factor, stop_inside_liquidation
+from perpbot.risk.liquidation import stop_inside_liquidation
 from perpbot.risk.portfolio import PortfolioView, PositionView
 from perpbot.risk.sizing import (
     clamp_leverage,
@@ -500,7 +500,7 @@ class _PassedCorrelation:
 
 class _Leverage:
     """A symbol's leverage as the gate clamps it (configured, at most the limit and the exchange's maximum), and
-    the liquidation price's factor at it for each side (`liquidation.liquidation_factor`), made when first asked."""
+    the liquidation price's factor at it for each side (`instrument.liquidation_factor`), made when first asked."""
 
     __slots__ = ("_configured", "_instrument", "_limit", "_long", "_short", "leverage")
 

@@ -27,7 +27,7 @@ from perpbot.model import (
     TimeInForce,
     TriggerKind,
 )
-from perpbot.model.instrument import shared_decimal
+from perpbot.model.instrument import liquidation_factor, shared_decimal
 from perpbot.venues.events import (
     FundingSettled,
     OrderAccepted,
@@ -616,9 +616,9 @@ class SimVenue:
         entry = pos.entry_price
         factors = book.liquidation_factors
         if factors is None:  # the leverage changes only while flat: the factors serve every fill until it does
-            inv_lev = ONE / book.leverage
             mmr = book.instrument.maintenance_margin_rate
-            factors = book.liquidation_factors = (ONE - inv_lev + mmr, ONE + inv_lev - mmr)
+            factors = book.liquidation_factors = (liquidation_factor(book.leverage, mmr, long=True),
+                                                  liquidation_factor(book.leverage, mmr, long=False))
         if pos.qty > ZERO:
             book.liquidation_price = book.instrument.round_price(entry * factors[0], ROUND_CEILING)
         else:
