@@ -531,18 +531,18 @@ class BacktestLoop:
         node = self.node
         count = b - a + 1
         balance = self._balance_now
-        # Typed: compiled, the sums are plain double arithmetic (an untyped `tolist()` made each one generic).
-        # A memoryview's slice: no array is made for it.
-        if len(self._open_now) == 1:  # the usual case: the sums in one pass, each float made once
-            i, qty, signed_cost = self._open_now[0]
+        equity: list[float] = []
+        for position, (i, qty, signed_cost) in enumerate(self._open_now):
+            # Typed: compiled, the sums are plain double arithmetic (an untyped `tolist()` made each one generic).
+            # A memoryview's slice: no array is made for it.
             closes = cast("list[float]", self._views[i].close[a:b + 1].tolist())
-            equity = [balance + (qty * close - signed_cost) for close in closes]
-        else:
-            equity = [balance] * count
-            for i, qty, signed_cost in self._open_now:
-                closes = cast("list[float]", self._views[i].close[a:b + 1].tolist())
+            if position == 0:  # the first position's sums made in one pass, each float once (usually the only one)
+                equity = [balance + (qty * close - signed_cost) for close in closes]
+            else:
                 for j in range(count):
                     equity[j] = equity[j] + (qty * closes[j] - signed_cost)
+        if not self._open_now:
+            equity = [balance] * count
         if node.on_equity(close_ts[a], equity[0]):
             return a
         i = 1
