@@ -139,6 +139,19 @@ def test_activation_search_in_plain_floats_equals_the_vectorised_one(limit_fill:
     assert any(t.exit_reason.value == "stop_loss" for t in runs["plain"].trades), "and stops"
 
 
+def test_an_activation_search_answers_for_the_stretches_after_it() -> None:
+    # With two symbols acting, each one's events cut the other's stretches short; a search looks past its stretch
+    # and its answer stands until the symbol's own levels change. Stepping every bar, a search per symbol per bar
+    # would make thousands of them; the run must make a few dozen, and the same run as skipping bars.
+    config = _config()
+    loop = build_loop(config, prepare(config, _source(), StrategyRegistry()), step_every_bar=True)
+    out = loop.run()
+    searches = loop.searches.plain_activation + loop.searches.vectorised_activation
+    assert out.bars_visited == 4000 and len(out.node.fills) > 20
+    assert 0 < searches < out.bars_visited / 20
+    assert run_backtest(config, _source(), step_every_bar=True).to_json() == run_backtest(config, _source()).to_json()
+
+
 @pytest.mark.parametrize("symbols", [2, 9])
 def test_equity_curve_built_in_blocks_equals_the_curve_built_at_once(symbols: int) -> None:
     # The curve is built a block of bars at a time to bound its temporaries; each bar's sum over the symbols

@@ -125,14 +125,14 @@ def test_unmeasurable_passes_with_a_note() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(n=st.integers(0, 160), m=st.integers(0, 8), seed=st.integers(0, 2**32 - 1),
-       twist=st.sampled_from(["none", "nan", "short", "constant"]))
+       twist=st.sampled_from(["none", "nan", "inf", "short", "constant"]))
 def test_pearson_many_is_pearson_pair_by_pair_bit_for_bit(n: int, m: int, seed: int, twist: str) -> None:
     rng = np.random.default_rng(seed)
     a = rng.normal(0, 0.01, n)
     others = [rng.normal(0, 0.01, n) + k * a for k in range(m)]
     if others and n > 3:
-        if twist == "nan":
-            others[-1][n // 2] = np.nan
+        if twist in {"nan", "inf"}:
+            others[-1][n // 2] = np.nan if twist == "nan" else np.inf
         elif twist == "short":
             others[0] = others[0][1:]
         elif twist == "constant":

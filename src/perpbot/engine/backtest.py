@@ -83,6 +83,17 @@ def _view(values: np.ndarray) -> memoryview[Any]:
     return cast("memoryview[Any]", values.data)
 
 
+def _hard_bars(ts: np.ndarray, funding: dict[int, list[tuple[int, Decimal]]], last_decision: int) -> np.ndarray:
+    """Bars the loop always visits: funding times, the first bar of each UTC day (the daily loss limit starts
+    again), the last decision bar and the last bar. A function of its own, so that its day-sized temporaries
+    are gone before the run's records grow."""
+    day = ts // _DAY_MS
+    day_first = np.flatnonzero(np.concatenate([[True], day[1:] != day[:-1]]))
+    funding_bars = np.array(sorted(funding), dtype=np.int64)
+    hard: np.ndarray = np.union1d(np.union1d(funding_bars, day_first), [last_decision, len(ts) - 1])
+    return hard.astype(np.int64, copy=False)
+
+
 class _Views:
     """One symbol's per-bar series as the loop reads them, one value at a time (see `_view`). Score, strength,
     the distances and the strategies' values are by row (`PreparedSymbol.rows`)."""
@@ -265,19 +276,15 @@ class BacktestLoop:
         n = len(ts)
         if n < 2:
             raise ValueError(f"a backtest needs at least 2 bars on the execution grid, got {n}")
-        close_ts = ts + self.data.timeframe_ms
-        at_open, at_close = _view(ts), _view(close_ts)  # per-bar reads: Python ints at once (`_view`)
+        tf_ms = self.data.timeframe_ms
+        # Per-bar reads: Python ints at once (`_view`). A bar's close time is its open plus the timeframe, added
+        # where it is read: an array of them would hold another 8 bytes a bar through the whole run.
+        at_open = _view(ts)
         last_decision = n - 2  # an order decided at the last close could never fill
         decision_arrays = self._decision_bars(last_decision)
         decision_bars, bounds, deciding = _view(decision_arrays[0]), _view(decision_arrays[1]), decision_arrays[2]
         funding = self._funding_schedule()
-        funding_bars = np.array(sorted(funding), dtype=np.int64)
-        day = ts // _DAY_MS
-        day_first = np.flatnonzero(np.concatenate([[True], day[1:] != day[:-1]]))
-        hard_bars = np.union1d(np.union1d(funding_bars, day_first), [last_decision, n - 1])
-        if self.step_every_bar:
-            hard_bars = np.arange(n, dtype=np.int64)
-        hard = _view(hard_bars.astype(np.int64, copy=False))
+        hard = _view(np.arange(n, dtype=np.int64) if self.step_every_bar else _hard_bars(ts, funding, last_decision))
         risk_on = self.risk.config.enabled
         self._snapshot(0)
         k = 0
@@ -323,7 +330,7 @@ class BacktestLoop:
                 self._snapshot(k)
             watch = risk_on and not self.risk.halted
             if watch and quiet_end >= k:
-                breach = self._check_breakers(k, quiet_end, at_close)
+                breach = self._check_breakers(k, quiet_end, at_open)
                 if breach is not None:
                     self._after_bar(breach)
                     k = breach + 1
@@ -335,7 +342,7 @@ class BacktestLoop:
                                         views.close[t])
                 self.node.process_events()
                 self._snapshot(t)
-                if watch and self.node.on_equity(at_close[t], self._equity_at(t)):
+                if watch and self.node.on_equity(at_open[t] + tf_ms, self._equity_at(t)):
                     self._after_bar(t)
                     k = t + 1
                     continue
@@ -345,11 +352,11 @@ class BacktestLoop:
                 for i in deciding[bounds[di]:bounds[di + 1]]:
                     sym = self._syms[i]
                     self.venue.mark(sym.symbol, self._views[i].close[e])
-                    self.node.on_intent(self._intent(sym, self._views[i], e, at_close[e]))
+                    self.node.on_intent(self._intent(sym, self._views[i], e, at_open[e] + tf_ms))
             if e == last_decision and self.close_at_end:
                 for sym, views in zip(self._syms, self._views, strict=True):
                     self.venue.mark(sym.symbol, views.close[e])
-                self.node.close_all(at_close[e], "end_of_data")
+                self.node.close_all(at_open[e] + tf_ms, "end_of_data")
                 self.node.process_events()
             self._after_bar(e)
             k = e + 1
@@ -406,9 +413,14 @@ class BacktestLoop:
         sym = self._syms[i]
         levels = self.venue.activation_levels(sym.symbol)
         if limit - k < self.tuning.short_search:
-            scanned = self._scan_levels(self._views[i], levels, k, limit)
-            self._searched[i] = _Searched(k, limit, scanned)
-            return scanned
+            # With other symbols acting, past the stretch as well, up to `short_search` bars in all (the numpy search
+            # looks _SEARCH_AHEAD past it): their events cut the stretches to a few bars, and searching every symbol
+            # again for each one made the searches grow with the square of the symbols. The answer stands until the
+            # symbol's levels change. Alone, a symbol's stretch ends where its own levels change: no look-ahead.
+            end = limit if len(self._with_levels) < 2 else min(len(sym.high) - 1, k + self.tuning.short_search - 1)
+            scanned = self._scan_levels(self._views[i], levels, k, end)
+            self._searched[i] = _Searched(k, end, scanned)
+            return scanned if scanned is not None and scanned <= limit else None
         self.searches.vectorised_activation += 1
         end = min(len(sym.high) - 1, max(limit, k + _SEARCH_AHEAD))
         rise_ge, rise_gt, fall_le, fall_lt = levels
@@ -488,7 +500,7 @@ class BacktestLoop:
             self._floors = cached
         return cached[2], cached[3], cached[4]
 
-    def _check_breakers(self, a: int, b: int, close_ts: memoryview[int]) -> int | None:
+    def _check_breakers(self, a: int, b: int, open_ts: memoryview[int]) -> int | None:
         """Feed the risk manager the equity of bars [a, b] exactly as per-bar calls would; return a breach bar.
 
         The breakers only depend on the day's first equity, the running peak and each value against
@@ -496,11 +508,11 @@ class BacktestLoop:
         breach itself leaves them in the state bar-by-bar calls would.
         """
         if b - a < self.tuning.short_stretch:
-            return self._check_breakers_short(a, b, close_ts)
+            return self._check_breakers_short(a, b, open_ts)
         self.searches.vectorised += 1
-        node = self.node
+        node, tf = self.node, self.data.timeframe_ms  # a bar closes at its open plus the timeframe
         equity = self._equity_curve_slice(a, b)
-        if node.on_equity(close_ts[a], float(equity[0])):
+        if node.on_equity(open_ts[a] + tf, float(equity[0])):
             return a
         i = 1
         while i < len(equity):
@@ -513,22 +525,22 @@ class BacktestLoop:
             end = hit if below[hit] else len(rest) - 1
             top = int(rest[: end + 1].argmax())
             if rest[top] > peak0 and top < end:
-                node.on_equity(close_ts[a + i + top], float(rest[top]))
+                node.on_equity(open_ts[a + i + top] + tf, float(rest[top]))
             bar = a + i + end
-            if node.on_equity(close_ts[bar], float(rest[end])):
+            if node.on_equity(open_ts[bar] + tf, float(rest[end])):
                 return bar
             if not below[hit]:
                 return None
             i += end + 1  # the float search saw a breach the exact check did not: look further
         return None
 
-    def _check_breakers_short(self, a: int, b: int, close_ts: memoryview[int]) -> int | None:
+    def _check_breakers_short(self, a: int, b: int, open_ts: memoryview[int]) -> int | None:
         """`_check_breakers` in plain floats, for stretches too short to repay numpy's cost per call: the same
         IEEE operations in the same order (equity adds each position's `qty * close - cost` to the balance;
         the floor is the running peak times the drawdown factor, or the daily floor if higher), so the same
         calls reach the breakers with the same values."""
         self.searches.plain += 1
-        node = self.node
+        node, tf = self.node, self.data.timeframe_ms
         count = b - a + 1
         balance = self._balance_now
         equity: list[float] = []
@@ -543,7 +555,7 @@ class BacktestLoop:
                     equity[j] = equity[j] + (qty * closes[j] - signed_cost)
         if not self._open_now:
             equity = [balance] * count
-        if node.on_equity(close_ts[a], equity[0]):
+        if node.on_equity(open_ts[a] + tf, equity[0]):
             return a
         i = 1
         while i < len(equity):
@@ -560,8 +572,8 @@ class BacktestLoop:
                     break
             end = breach if breach is not None else len(equity) - 1
             if top > peak0 and top_at < end:
-                node.on_equity(close_ts[a + top_at], top)
-            if node.on_equity(close_ts[a + end], equity[end]):
+                node.on_equity(open_ts[a + top_at] + tf, top)
+            if node.on_equity(open_ts[a + end] + tf, equity[end]):
                 return a + end
             if breach is None:
                 return None

@@ -11,9 +11,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
+
+_ADD_REDUCE: Final = np.add.reduce
+_CONTIGUOUS: Final = np.ascontiguousarray
+_EMPTY: Final = np.empty
+_MULTIPLY: Final = np.multiply
 
 
 @dataclass(slots=True, init=False, unsafe_hash=True)
@@ -46,7 +51,7 @@ def pearson(a: np.ndarray, b: np.ndarray, min_points: int) -> tuple[float | None
     y = np.asarray(b[len(b) - n:], dtype=np.float64)
     sxx = float((x * x).sum())
     syy = float((y * y).sum())
-    if not math.isfinite(sxx + syy):  # a NaN or inf somewhere: drop those pairs (the rare, slower path)
+    if not _finite(sxx + syy):  # a NaN or inf somewhere: drop those pairs (the rare, slower path)
         finite = np.isfinite(x) & np.isfinite(y)
         x, y = x[finite], y[finite]
         n = len(x)
@@ -68,23 +73,35 @@ def pearson_many(a: np.ndarray, others: Sequence[np.ndarray], min_points: int) -
 
 def pearson_rows(rows: np.ndarray, min_points: int) -> list[tuple[float | None, int]]:
     """Row 0 of a 2-D block of equally long series against each later row: `pearson(rows[0], rows[i])`, bit
-    for bit, with the sums of all rows taken together (three reductions for the lot instead of five per
-    pair). The correlation gate measures every open position on every decision, so this is its hot path."""
+    for bit, with the sums of all rows taken together (one reduction for the lot instead of five per pair).
+    The correlation gate measures every open position on every decision, so this is its hot path."""
     count, n = rows.shape
     if count < 2:
         return []
     if n < min_points:
         return [(None, n)] * (count - 1)
-    block = np.ascontiguousarray(rows, dtype=np.float64)
-    # Each row reduced as its own 1-D sum is (numpy sums a contiguous row pairwise either way): the same bits.
-    squares = (block * block).sum(axis=1)
-    if not np.isfinite(squares).all():  # a NaN or inf somewhere: the pair-by-pair path drops those pairs
-        return [pearson(block[0], block[i], min_points) for i in range(1, count)]
-    sums = block.sum(axis=1).tolist()
-    cross = (block * block[0]).sum(axis=1).tolist()
-    squares_list = squares.tolist()
-    sx, sxx = sums[0], squares_list[0]
-    return [(_from_sums(n, sx, sums[i], sxx, squares_list[i], cross[i]), n) for i in range(1, count)]
+    block = _CONTIGUOUS(rows, np.float64)
+    # The rows, their squares and their products with row 0, as the planes of one block reduced by one call: each
+    # row is reduced as its own 1-D sum is (numpy sums a contiguous row pairwise either way), so the bits are the
+    # same, and a decision makes half the numpy calls a reduction of each made. (Compiled, the numpy functions are
+    # module constants, and `out` is passed by position: reading a module's attribute is a dictionary lookup, and
+    # a keyword costs an argument parse.)
+    terms = _EMPTY((3, count, n))
+    terms[0] = block
+    _MULTIPLY(block, block, terms[1])
+    _MULTIPLY(block, block[0], terms[2])
+    planes = cast("list[list[float]]", _ADD_REDUCE(terms, 2).tolist())
+    sums, squares, cross = planes[0], planes[1], planes[2]
+    for value in squares:
+        if not _finite(value):  # a NaN or inf: the pair-by-pair path drops those pairs
+            return [pearson(block[0], block[i], min_points) for i in range(1, count)]
+    sx, sxx = sums[0], squares[0]
+    return [(_from_sums(n, sx, sums[i], sxx, squares[i], cross[i]), n) for i in range(1, count)]
+
+
+def _finite(value: float) -> bool:
+    """`math.isfinite`, from the two tests the compiler makes plain C (isfinite itself is a generic call)."""
+    return not (math.isinf(value) or math.isnan(value))
 
 
 def stack_equal(series: Sequence[np.ndarray]) -> np.ndarray | None:

@@ -251,3 +251,33 @@ def test_activation_levels_follow_every_change_to_the_book() -> None:
     v.submit(market("x1", Side.SELL, "0.1"), 5)
     v.open_bar(BTC, 6, 50000.0)  # flat again: the stop is cleared with the position
     assert v.activation_levels(BTC) == (inf, inf, -inf, -inf)
+
+
+def test_the_margin_check_counts_every_open_position_at_its_current_cost_and_leverage() -> None:
+    # Each position's margin is kept while its cost stands; a fill that changes the cost, or a new leverage,
+    # must be what the next order's check sees.
+    eth = "ETHUSDT"
+    v = SimVenue({BTC: REFERENCE_INSTRUMENTS[BTC], eth: REFERENCE_INSTRUMENTS[eth]}, SimVenueConfig(), D(3000))
+    v.set_leverage(BTC, D(10), 0)
+    v.set_leverage(eth, D(5), 0)
+    v.mark(BTC, 50000.0)
+    v.mark(eth, 3000.0)
+
+    def free_for_a_large_eth_order(ts: int) -> str:
+        v.submit(OrderRequest(f"e{ts}", eth, Side.BUY, OrderType.MARKET, D(100)), ts)
+        (rejected,) = [e for e in v.drain_events() if isinstance(e, OrderRejected)]
+        return rejected.reason.split("available balance ")[1].split(" ")[0]
+
+    def fill(cid: str, side: Side, qty: str, ts: int, **kw: object) -> None:
+        v.submit(market(cid, side, qty, **kw), ts)
+        v.open_bar(BTC, ts, 50000.0)
+        assert len(fills(v.drain_events())) == 1
+
+    fill("b1", Side.BUY, "0.1", 1)  # fee 2.75; margin 5000 / 10
+    assert free_for_a_large_eth_order(2) == str(D(3000) - D("2.75") - D(500))
+    fill("b2", Side.BUY, "0.1", 3)  # another 2.75; the cost doubles, and so does the margin
+    assert free_for_a_large_eth_order(4) == str(D(3000) - 2 * D("2.75") - D(1000))
+    fill("b3", Side.SELL, "0.2", 5, reduce_only=True)  # flat: no margin (fees 5.5, PnL 0)
+    v.set_leverage(BTC, D(2), 6)
+    fill("b4", Side.BUY, "0.02", 7)  # fee 0.55; margin 1000 / 2 at the new leverage
+    assert free_for_a_large_eth_order(8) == str(D(3000) - 4 * D("2.75") - D("0.55") - D(500))

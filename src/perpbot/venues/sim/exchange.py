@@ -126,6 +126,10 @@ class _Book:
     # What the entry is multiplied by for the liquidation price, long and short, at this leverage (see
     # `SimVenue._update_liquidation`): made on the first fill after the leverage is set.
     liquidation_factors: tuple[Decimal, Decimal] | None = None
+    # The position's margin (cost / leverage) and the cost it was worked out from: reused while the position keeps
+    # that cost object (a fill replaces it), so an order's margin check divides only what changed.
+    margin: Decimal = ZERO
+    margin_of: Decimal | None = None
 
 
 @dataclass(slots=True)
@@ -174,6 +178,7 @@ class SimVenue:
             raise ValueError(f"{symbol}: leverage cannot change while a position is open")
         book.leverage = leverage
         book.liquidation_factors = None
+        book.margin_of = None  # the margin is at the new leverage from the next check
 
     def submit(self, request: OrderRequest, ts: int) -> None:
         book = self._changing(request.symbol)
@@ -422,8 +427,13 @@ class SimVenue:
 
     def _locked_margin(self) -> Decimal:
         total = ZERO
+        books = self._books
         for pos in self._positions.open_positions():
-            total += pos.cost / self._books[pos.symbol].leverage
+            book = books[pos.symbol]
+            cost = pos.cost
+            if book.margin_of is not cost:
+                book.margin, book.margin_of = cost / book.leverage, cost
+            total += book.margin
         return total
 
     def _slipped(self, inst: Instrument, price: Decimal, side: Side) -> Decimal:
