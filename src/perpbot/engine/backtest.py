@@ -96,10 +96,11 @@ def _hard_bars(ts: np.ndarray, funding: dict[int, list[tuple[int, Decimal]]], la
 
 class _Views:
     """One symbol's per-bar series as the loop reads them, one value at a time (see `_view`). Score, strength,
-    the distances and the strategies' values are by row (`PreparedSymbol.rows`)."""
+    the distances and the strategies' values are by row (`PreparedSymbol.change_bars`); `row` is the row of the
+    symbol's last decision, from which the next one's is found (the loop only moves forward)."""
 
-    __slots__ = ("close", "direction", "high", "low", "open", "regime", "score", "stop_distance", "strategies",
-                 "strength", "take_profit_distance")
+    __slots__ = ("change_bars", "close", "direction", "high", "low", "open", "regime", "row", "score",
+                 "stop_distance", "strategies", "strength", "take_profit_distance")
 
     def __init__(self, sym: PreparedSymbol, timeframe: str) -> None:
         self.open: memoryview[float] = _view(sym.open)
@@ -108,6 +109,8 @@ class _Views:
         self.close: memoryview[float] = _view(sym.close)
         self.direction: memoryview[int] = _view(sym.direction)
         self.regime: memoryview[int] = _view(sym.regime)
+        self.change_bars: memoryview[int] = _view(sym.change_bars)
+        self.row = 0
         self.score: memoryview[float] = _view(sym.score)
         self.strength: memoryview[float] = _view(sym.strength)
         self.stop_distance: memoryview[float] = _view(sym.stop_distance)
@@ -584,7 +587,11 @@ class BacktestLoop:
     def _intent(self, sym: PreparedSymbol, views: _Views, k: int, decided_ts: int) -> Intent:
         regime = regime_name(views.regime[k])
         weights = sym.weights_by_regime.get(regime, ())
-        row = sym.rows[k]  # a decision bar is a bar where the direction changed, so it has a row
+        # A decision bar is a bar where the direction changed, so it has a row, after the last decision's.
+        row, change_bars = views.row, views.change_bars
+        while change_bars[row] < k:
+            row += 1
+        views.row = row
         signals = tuple(Signal(name, sym.symbol, timeframe, decided_ts, values[row])
                         for name, timeframe, values in views.strategies)
         stop = views.stop_distance[row]

@@ -154,7 +154,7 @@ def prepare(config: PerpbotConfig, source: MarketDataSource, registry: StrategyR
             close=frame["close"].to_numpy(dtype=np.float64),
             direction=direction,
             regime=regime,
-            rows={bar: row for row, bar in enumerate(changes.tolist())},
+            change_bars=changes.astype(np.int64),
             score=np.asarray(agg.score, dtype=np.float64)[changes],
             strength=np.asarray(agg.strength, dtype=np.float64)[changes],
             stop_distance=np.asarray(agg.stop_distance, dtype=np.float64)[changes],

@@ -281,3 +281,27 @@ def test_the_margin_check_counts_every_open_position_at_its_current_cost_and_lev
     v.set_leverage(BTC, D(2), 6)
     fill("b4", Side.BUY, "0.02", 7)  # fee 0.55; margin 1000 / 2 at the new leverage
     assert free_for_a_large_eth_order(8) == str(D(3000) - 4 * D("2.75") - D("0.55") - D(500))
+
+
+def test_filled_orders_of_the_same_size_share_the_venues_record_and_report_their_own_status() -> None:
+    # The venue remembers every order for status queries; orders that filled the same qty object share one record
+    # (a run fills the same few sizes all year), and each still reports what happened to it.
+    v = venue()
+    v.mark(BTC, 50000.0)
+    size = D("0.1")
+    v.submit(market("q1", Side.BUY, "0.1"), 0)
+    v.open_bar(BTC, 1, 50000.0)
+    v.submit(OrderRequest("q2", BTC, Side.SELL, OrderType.MARKET, size), 1)
+    v.submit(OrderRequest("q3", BTC, Side.BUY, OrderType.MARKET, size), 1)
+    v.open_bar(BTC, 2, 50000.0)
+    v.submit(OrderRequest("q4", BTC, Side.BUY, OrderType.LIMIT, size, price=D(40000)), 2)
+    v.cancel("q4", BTC, 3)
+    v.drain_events()
+    for cid in ("q1", "q2", "q3", "q4", "never"):
+        v.query_order(cid, BTC, 4)
+    reports = {e.client_id: (e.status, e.filled_qty, e.reason) for e in v.drain_events()
+               if isinstance(e, OrderStatusReport)}
+    assert reports == {"q1": (OrderStatus.FILLED, size, ""), "q2": (OrderStatus.FILLED, size, ""),
+                       "q3": (OrderStatus.FILLED, size, ""), "q4": (OrderStatus.CANCELLED, D(0), ""),
+                       "never": (OrderStatus.REJECTED, D(0), "EC_OrderNotExist")}
+    assert v._status["q2"] is v._status["q3"]  # the same qty object: one record

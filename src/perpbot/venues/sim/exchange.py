@@ -72,13 +72,32 @@ _UNFILLED: Final[tuple[_Known, ...]] = tuple(
 )
 
 
+class _LastKnown:
+    """The last record `_known` made of a filled order, shared by the next one that ends the same way: a run's
+    orders fill the same few quantities over and over, and they are the same Decimal objects (`shared_decimal`).
+    One attribute, replaced whole, of one instance (`_LAST_KNOWN`)."""
+
+    __slots__ = ("entry",)
+
+    def __init__(self) -> None:
+        self.entry: _Known | None = None
+
+
+_LAST_KNOWN: Final = _LastKnown()
+
+
 def _known(status: OrderStatus, filled: Decimal) -> _Known:
-    """What the venue records of an order: the shared record when nothing is filled."""
+    """What the venue records of an order: the shared record when nothing is filled, or the last one when it is
+    the same (a record is never changed, only replaced)."""
     if not filled:
         for known in _UNFILLED:
             if known.status is status:
                 return known
-    return _Known(status, filled)
+    last = _LAST_KNOWN.entry
+    if last is not None and last.status is status and last.filled is filled:
+        return last
+    known = _LAST_KNOWN.entry = _Known(status, filled)
+    return known
 
 
 _NEVER_SENT: Final = _known(OrderStatus.REJECTED, ZERO)  # what a query of an order it never had reports
