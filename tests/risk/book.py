@@ -11,7 +11,7 @@ import numpy as np
 
 from perpbot.model import Direction, Instrument, Intent
 from perpbot.model.instrument import REFERENCE_INSTRUMENTS
-from perpbot.risk.correlation import stack_equal
+from perpbot.risk.correlation import WindowSums, block_sums, stack_equal
 
 D = Decimal
 BTC = REFERENCE_INSTRUMENTS["BTCUSDT"]
@@ -63,8 +63,9 @@ class Book:
         data = self.series.get(symbol, np.zeros(0))
         return data[-lookback:]
 
-    def returns_block(self, symbols: Sequence[str], lookback: int) -> np.ndarray | None:
-        return stack_equal([self.returns(s, lookback) for s in symbols])
+    def returns_sums(self, symbols: Sequence[str], lookback: int) -> WindowSums | None:
+        block = stack_equal([self.returns(s, lookback) for s in symbols])
+        return None if block is None else block_sums(block)
 
     def leverage(self, symbol: str) -> Decimal:
         return self.leverage_by_symbol.get(symbol, self.default_leverage)

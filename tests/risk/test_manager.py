@@ -252,8 +252,8 @@ def test_correlation_measures_every_open_position_whether_or_not_histories_are_e
     eth = note("ETHUSDT", BASE[-100:], NOISE[-100:])
     assert notes[0] == f"{eth}; {note('DOGEUSDT', BASE[-100:], (0.5 * BASE + 0.5 * NOISE)[-100:])}"
     assert notes[1] == f"{eth}; {note('DOGEUSDT', BASE[-60:], doge)}"
-    assert equal.returns_block(["BTCUSDT", "ETHUSDT"], 100) is not None
-    assert unequal.returns_block(["BTCUSDT", "DOGEUSDT"], 100) is None
+    assert equal.returns_sums(["BTCUSDT", "ETHUSDT"], 100) is not None
+    assert unequal.returns_sums(["BTCUSDT", "DOGEUSDT"], 100) is None
 
 
 def test_correlation_ignores_the_symbols_own_position() -> None:

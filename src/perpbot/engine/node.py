@@ -36,6 +36,7 @@ from perpbot.model import (
 )
 from perpbot.model.enums import FINAL_STATUSES
 from perpbot.model.instrument import shared_decimal
+from perpbot.risk.correlation import WindowSums
 from perpbot.risk.manager import RiskManager
 from perpbot.venues.base import Venue
 from perpbot.venues.events import (
@@ -73,7 +74,7 @@ class MarketView(Protocol):
 
     def returns(self, symbol: str, lookback: int) -> np.ndarray: ...
 
-    def returns_block(self, symbols: Sequence[str], lookback: int) -> np.ndarray | None: ...
+    def returns_sums(self, symbols: Sequence[str], lookback: int) -> WindowSums | None: ...
 
 
 @dataclass(slots=True, init=False, unsafe_hash=True)
@@ -138,8 +139,8 @@ class _PortfolioAdapter:
     def returns(self, symbol: str, lookback: int) -> np.ndarray:
         return self._market.returns(symbol, lookback)
 
-    def returns_block(self, symbols: Sequence[str], lookback: int) -> np.ndarray | None:
-        return self._market.returns_block(symbols, lookback)
+    def returns_sums(self, symbols: Sequence[str], lookback: int) -> WindowSums | None:
+        return self._market.returns_sums(symbols, lookback)
 
     def leverage(self, symbol: str) -> Decimal:
         return self._leverage[symbol]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from perpbot.model.candle import Candle
-from perpbot.risk.correlation import stack_equal
+from perpbot.risk.correlation import WindowSums, block_sums, stack_equal
 from perpbot.strategies.base import CandleArrays
 
 __all__ = ["COLUMNS", "Candle", "CandleWindow", "WindowMarket"]
@@ -102,6 +102,7 @@ class WindowMarket:
         returns: np.ndarray = closes[1:] / closes[:-1] - 1.0
         return returns
 
-    def returns_block(self, symbols: Sequence[str], lookback: int) -> np.ndarray | None:
-        """`returns` of each symbol as the rows of one 2-D block, or None when they are not equally long."""
-        return stack_equal([self.returns(s, lookback) for s in symbols])
+    def returns_sums(self, symbols: Sequence[str], lookback: int) -> WindowSums | None:
+        """`block_sums` of the symbols' `returns`, or None when they are not equally long."""
+        block = stack_equal([self.returns(s, lookback) for s in symbols])
+        return None if block is None else block_sums(block)

@@ -71,32 +71,70 @@ def pearson_many(a: np.ndarray, others: Sequence[np.ndarray], min_points: int) -
                         min_points)
 
 
+@dataclass(slots=True, init=False)
+class WindowSums:
+    """What Pearson correlations of series 0 against each later one are made of, for `n` aligned points: each
+    series' sum and sum of squares, and the sum of its products with series 0 (numpy's sums of each row)."""
+
+    n: Final[int]
+    sums: Final[list[float]]
+    squares: Final[list[float]]
+    cross: Final[list[float]]
+
+    def __init__(self, n: int, sums: list[float], squares: list[float], cross: list[float]) -> None:
+        self.n = n
+        self.sums = sums
+        self.squares = squares
+        self.cross = cross
+
+
+def block_sums(rows: np.ndarray) -> WindowSums:
+    """The `WindowSums` of the rows of a 2-D block of equally long series. The rows, their squares and their
+    products with row 0 are the planes of one block reduced by one call: each row is reduced as its own 1-D sum
+    is (numpy sums a contiguous row pairwise either way), so the bits are the same, and a decision makes half
+    the numpy calls a reduction of each made. (Compiled, the numpy functions are module constants, and `out` is
+    passed by position: reading a module's attribute is a dictionary lookup, and a keyword costs an argument
+    parse.)"""
+    count, n = rows.shape
+    block = _CONTIGUOUS(rows, np.float64)
+    terms = _EMPTY((3, count, n))
+    terms[0] = block
+    _MULTIPLY(block, block, terms[1])
+    if count:
+        _MULTIPLY(block, block[0], terms[2])
+    planes = cast("list[list[float]]", _ADD_REDUCE(terms, 2).tolist())
+    return WindowSums(n, planes[0], planes[1], planes[2])
+
+
+def from_window_sums(window: WindowSums, min_points: int) -> list[tuple[float | None, int]] | None:
+    """Series 0 against each later one: `pearson(series[0], series[i])`, bit for bit, or None when a sum is not
+    finite (a NaN or inf among the returns: then `pearson` must drop those pairs, pair by pair)."""
+    count, n = len(window.sums), window.n
+    if count < 2:
+        return []
+    if n < min_points:
+        return [(None, n)] * (count - 1)
+    squares = window.squares
+    for value in squares:
+        if not _finite(value):
+            return None
+    sums, cross = window.sums, window.cross
+    sx, sxx = sums[0], squares[0]
+    return [(_from_sums(n, sx, sums[i], sxx, squares[i], cross[i]), n) for i in range(1, count)]
+
+
 def pearson_rows(rows: np.ndarray, min_points: int) -> list[tuple[float | None, int]]:
     """Row 0 of a 2-D block of equally long series against each later row: `pearson(rows[0], rows[i])`, bit
-    for bit, with the sums of all rows taken together (one reduction for the lot instead of five per pair).
-    The correlation gate measures every open position on every decision, so this is its hot path."""
+    for bit, with the sums of all rows taken together (`block_sums`)."""
     count, n = rows.shape
     if count < 2:
         return []
     if n < min_points:
         return [(None, n)] * (count - 1)
-    block = _CONTIGUOUS(rows, np.float64)
-    # The rows, their squares and their products with row 0, as the planes of one block reduced by one call: each
-    # row is reduced as its own 1-D sum is (numpy sums a contiguous row pairwise either way), so the bits are the
-    # same, and a decision makes half the numpy calls a reduction of each made. (Compiled, the numpy functions are
-    # module constants, and `out` is passed by position: reading a module's attribute is a dictionary lookup, and
-    # a keyword costs an argument parse.)
-    terms = _EMPTY((3, count, n))
-    terms[0] = block
-    _MULTIPLY(block, block, terms[1])
-    _MULTIPLY(block, block[0], terms[2])
-    planes = cast("list[list[float]]", _ADD_REDUCE(terms, 2).tolist())
-    sums, squares, cross = planes[0], planes[1], planes[2]
-    for value in squares:
-        if not _finite(value):  # a NaN or inf: the pair-by-pair path drops those pairs
-            return [pearson(block[0], block[i], min_points) for i in range(1, count)]
-    sx, sxx = sums[0], squares[0]
-    return [(_from_sums(n, sx, sums[i], sxx, squares[i], cross[i]), n) for i in range(1, count)]
+    measured = from_window_sums(block_sums(rows), min_points)
+    if measured is None:
+        return [pearson(rows[0], rows[i], min_points) for i in range(1, count)]
+    return measured
 
 
 def _finite(value: float) -> bool:

@@ -34,7 +34,7 @@ from perpbot.model.instrument import liquidation_factor, shared_decimal
 from perpbot.risk._format import decimal_of, fmt
 from perpbot.risk.breakers import BreakerEvent, CircuitBreakers, iso_utc
 from perpbot.risk.config import RiskConfig
-from perpbot.risk.correlation import judge_pair, pearson_many, pearson_rows, repeats_exposure
+from perpbot.risk.correlation import from_window_sums, judge_pair, pearson_many, repeats_exposure
 from perpbot.risk.liquidation import stop_inside_liquidation
 from perpbot.risk.portfolio import PortfolioView, PositionView
 from perpbot.risk.sizing import (
@@ -374,10 +374,9 @@ class RiskManager:
         if self._max_corr >= 1.0:  # no correlation can exceed 1: skip the measurement, it cannot fail
             return _NOT_LIMITED
         lookback, min_points, limit = self._corr_lookback, self._corr_min_points, self._max_corr
-        block = portfolio.returns_block([symbol, *[pos.symbol for pos in others]], lookback)
-        if block is not None:
-            measured = pearson_rows(block, min_points)
-        else:
+        sums = portfolio.returns_sums([symbol, *[pos.symbol for pos in others]], lookback)
+        measured = from_window_sums(sums, min_points) if sums is not None else None
+        if measured is None:  # unequal histories, or a NaN or inf to drop: pair by pair
             measured = pearson_many(portfolio.returns(symbol, lookback),
                                     [portfolio.returns(pos.symbol, lookback) for pos in others], min_points)
         sides: list[tuple[str, int]] = []

@@ -9,6 +9,7 @@ from typing import Protocol
 import numpy as np
 
 from perpbot.model import Instrument
+from perpbot.risk.correlation import WindowSums
 
 
 class PositionView(Protocol):
@@ -51,9 +52,10 @@ class PortfolioView(Protocol):
         """Up to `lookback` recent close-to-close returns on the symbol's execution timeframe, most recent last."""
         ...
 
-    def returns_block(self, symbols: Sequence[str], lookback: int) -> np.ndarray | None:
-        """`returns` of each symbol as the rows of one 2-D block (`correlation.stack_equal`), or None when
-        they are not equally long: the correlation gate then measures pair by pair."""
+    def returns_sums(self, symbols: Sequence[str], lookback: int) -> WindowSums | None:
+        """The sums the correlations of the first symbol against the others are made of, over their `returns`
+        (`correlation.block_sums` of them, bit for bit), or None when those are not equally long: the
+        correlation gate then measures pair by pair."""
         ...
 
     def leverage(self, symbol: str) -> Decimal:
