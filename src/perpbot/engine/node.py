@@ -15,6 +15,7 @@ from typing import Final, Protocol
 import numpy as np
 
 from perpbot.engine.decisions import Action, Decision
+from perpbot.engine.market import ArrayMarket
 from perpbot.execution.entry import ExecutionConfig, entry_limit_price
 from perpbot.execution.ledger import Ledger
 from perpbot.execution.orders import OrderJournal, OrderManager
@@ -149,8 +150,12 @@ class _PortfolioAdapter:
 def _equity(ledger: Ledger, positions: PositionBook, market: MarketView, instruments: dict[str, Instrument]) -> Decimal:
     """Balance plus unrealised PnL at the market's last prices."""
     total = ledger.balance
+    # The backtest's market read by a direct call: compiled, a call through the protocol is a generic method call,
+    # made for every open position at every decision.
+    array = market if isinstance(market, ArrayMarket) else None
     for pos in positions.open_positions():
-        total += pos.unrealised_pnl(instruments[pos.symbol].price_of(market.price(pos.symbol)))
+        price = array.price(pos.symbol) if array is not None else market.price(pos.symbol)
+        total += pos.unrealised_pnl(instruments[pos.symbol].price_of(price))
     return total
 
 
