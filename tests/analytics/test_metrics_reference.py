@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perpbot.analytics import PerformanceReport, breakdown, compute_metrics, trade_pnl
+from perpbot.analytics import PerformanceReport, breakdown, breakdowns, compute_metrics, trade_pnl
 from perpbot.analytics import equity as equity_module
 from perpbot.model import ExitReason, Side, Trade
 
@@ -283,6 +283,8 @@ def test_breakdown_matches_the_reference(data: st.DataObject, key: str) -> None:
             groups.setdefault(label, []).append(t)
     rows = breakdown(trades, key)
     assert str(breakdown(trades, key, trade_pnl(trades))) == str(rows)
+    # all the keys at once share the row of all trades between the keys with one group: the same rows
+    assert str(breakdowns(trades)[key]) == str([row.to_dict() for row in rows])
     assert [r.key for r in rows] == sorted(groups)
     table = {r.key: r for r in rows}
     for label, members in groups.items():
