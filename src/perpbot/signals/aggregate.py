@@ -51,6 +51,8 @@ def _combine_distance(distance: Floats, agree: npt.NDArray[np.bool_], conviction
     """Combine per-strategy distances (n, k) over the agreeing strategies with a usable distance."""
     usable = agree & np.isfinite(distance) & (distance > 0)
     has_any = usable.any(axis=1)
+    if not has_any.any():  # no strategy gave one (often the take-profit): NaN throughout, as below
+        return np.full(distance.shape[0], np.nan)
     if mode == "widest":
         combined = np.where(usable, distance, -np.inf).max(axis=1, initial=-np.inf)
     elif mode == "tightest":
