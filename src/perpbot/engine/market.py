@@ -16,7 +16,7 @@ _MULTIPLY: Final = np.multiply
 class ArrayMarket:
     """Prices and returns for the backtest, read at the current bar's close (never beyond it)."""
 
-    __slots__ = ("_close", "_close_items", "_matrix", "_returns", "_rows", "_sums_matrix", "index")
+    __slots__ = ("_close", "_close_items", "_returns", "_rows", "_sums_matrix", "index")
 
     def __init__(self, closes: dict[str, np.ndarray]) -> None:
         self._close = closes
@@ -26,8 +26,8 @@ class ArrayMarket:
         self._rows = {symbol: row for row, symbol in enumerate(closes)}
         # Close-to-close returns are computed on the first read: a run with one symbol, or with no correlation
         # limit, never reads them, and they weigh as much as the closes (4 MB a symbol-year of 1-minute bars).
-        self._matrix: np.ndarray | None = None
-        self._sums_matrix: np.ndarray | None = None  # the returns' rows, then their squares' (see `returns_sums`)
+        # every symbol's returns, one row each, then their squares' rows (see `returns_sums`), on one shared grid
+        self._sums_matrix: np.ndarray | None = None
         self._returns: dict[str, np.ndarray] | None = None
         self.index = 0
 
@@ -42,7 +42,7 @@ class ArrayMarket:
             # sum and sum of squares (`returns_sums`).
             count = len(closes)
             sums_matrix = self._sums_matrix = np.empty((2 * count, lengths.pop() - 1))
-            matrix = self._matrix = sums_matrix[:count]
+            matrix = sums_matrix[:count]
             for row, c in enumerate(closes.values()):
                 np.divide(c[1:], c[:-1], out=matrix[row])
             matrix -= 1.0
@@ -67,14 +67,14 @@ class ArrayMarket:
         the asked rows out first (a fancy index) cost as much as the sums themselves."""
         if self._returns is None:
             self._computed_returns()
-        sums_matrix, matrix = self._sums_matrix, self._matrix
-        if sums_matrix is None or matrix is None:
+        sums_matrix = self._sums_matrix
+        if sums_matrix is None:
             block = stack_equal([self.returns(s, lookback) for s in symbols])
             return None if block is None else block_sums(block)
         lo, hi = max(0, self.index - lookback), self.index
         rows = [self._rows[s] for s in symbols]
-        count = len(matrix)
+        count = len(self._rows)
         both = cast("list[float]", _ADD_REDUCE(sums_matrix[:, lo:hi], 1).tolist())
-        window = matrix[:, lo:hi]
+        window = sums_matrix[:count, lo:hi]  # the returns' rows
         cross = cast("list[float]", _ADD_REDUCE(_MULTIPLY(window, window[rows[0]]), 1).tolist()) if rows else []
         return WindowSums(hi - lo, [both[r] for r in rows], [both[count + r] for r in rows], [cross[r] for r in rows])
