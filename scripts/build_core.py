@@ -35,7 +35,7 @@ def _core_spec() -> ModuleType:
 
 def clean(core: ModuleType) -> int:
     removed = 0
-    for module in (*core.CORE_MODULES, core.RUNTIME_LIBRARY):
+    for module in (*core.BUILT_MODULES, core.RUNTIME_LIBRARY):
         for path in core.extension_paths(module, SRC):
             path.unlink()
             removed += 1
@@ -47,7 +47,7 @@ def clean(core: ModuleType) -> int:
 
 def build(core: ModuleType) -> None:
     from mypyc.build import mypycify
-    from setuptools import setup
+    from setuptools import Extension, setup
 
     digests = core.source_digests(SRC)
     clean(core)
@@ -57,6 +57,9 @@ def build(core: ModuleType) -> None:
     os.chdir(REPO)  # mypy reads its settings (strict, plugins) from pyproject.toml here
     try:
         extensions = mypycify(paths, opt_level="3", group_name="perpbot_core", target_dir=str(BUILD / "c"))
+        # The C kernels: no fused multiply-adds, so their float arithmetic is their Python twins' to the bit.
+        extensions += [Extension(module, [str(core.source_path(module, SRC).relative_to(REPO))],
+                                 extra_compile_args=["-O2", "-ffp-contract=off"]) for module in core.C_KERNELS]
         with warnings.catch_warnings():  # setuptools' notes on reading pyproject.toml, which it only reads here
             warnings.simplefilter("ignore")
             setup(name="perpbot-core", ext_modules=extensions, package_dir={"": "src"},
@@ -66,7 +69,8 @@ def build(core: ModuleType) -> None:
         os.chdir(cwd)
     (SRC / "perpbot" / core.MANIFEST).write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n",
                                                  encoding="utf-8")
-    print(f"compiled the core ({len(paths)} modules) in {time.perf_counter() - started:.0f} s")
+    print(f"compiled the core ({len(paths)} modules, {len(core.C_KERNELS)} C kernel) "
+          f"in {time.perf_counter() - started:.0f} s")
 
 
 def main() -> None:

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from perpbot.compiled import CORE_MODULES, MANIFEST, CompiledCoreStale, core_build, source_path
+from perpbot.compiled import BUILT_MODULES, CORE_MODULES, MANIFEST, CompiledCoreStale, core_build, source_path
+from perpbot.engine import scans
 from tests.conftest import REPO_ROOT
 
 
-def _fake_tree(root: Path, *, compiled: tuple[str, ...] = CORE_MODULES, manifest: bool = True) -> None:
+def _fake_tree(root: Path, *, compiled: tuple[str, ...] = BUILT_MODULES, manifest: bool = True) -> None:
     """A source tree with every core module, `compiled` ones with an extension file beside them."""
     digests = {}
-    for module in CORE_MODULES:
+    for module in BUILT_MODULES:
         path = source_path(module, root)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f"NAME = {module!r}\n")
@@ -35,7 +36,7 @@ def _fake_tree(root: Path, *, compiled: tuple[str, ...] = CORE_MODULES, manifest
 def test_a_build_that_matches_its_source_is_the_compiled_core(tmp_path: Path) -> None:
     _fake_tree(tmp_path)
     build = core_build(tmp_path)
-    assert build.compiled and build.modules == CORE_MODULES and build.label == "compiled (mypyc)"
+    assert build.compiled and build.modules == BUILT_MODULES and build.label == "compiled (mypyc)"
 
 
 def test_without_compiled_files_the_core_runs_interpreted(tmp_path: Path) -> None:
@@ -52,7 +53,7 @@ def test_a_source_changed_after_compiling_is_refused_by_name(tmp_path: Path) -> 
 
 
 def test_a_partial_build_and_a_build_without_manifest_are_refused(tmp_path: Path) -> None:
-    _fake_tree(tmp_path / "partial", compiled=CORE_MODULES[:-1])
+    _fake_tree(tmp_path / "partial", compiled=tuple(m for m in BUILT_MODULES if m != "perpbot.engine.backtest"))
     with pytest.raises(CompiledCoreStale, match=r"not compiled: perpbot\.engine\.backtest"):
         core_build(tmp_path / "partial")
     _fake_tree(tmp_path / "bare", manifest=False)
@@ -74,6 +75,7 @@ def test_python_imports_the_build_it_reports() -> None:
     for module in CORE_MODULES:
         file = str(import_module(module).__file__)
         assert file.endswith(tuple(EXTENSION_SUFFIXES)) == compiled, (module, file)
+    assert compiled == scans.COMPILED  # the C kernels, or their Python twins
     _compiled_or_skip()
 
 

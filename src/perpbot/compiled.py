@@ -42,6 +42,10 @@ CORE_MODULES = (
     "perpbot.engine.node",
     "perpbot.engine.backtest",
 )
+# Written in C, built beside the mypyc modules and checked against their source the same way; each has a Python
+# twin that runs when the core is interpreted (see perpbot.engine.scans).
+C_KERNELS = ("perpbot.engine._scan",)
+BUILT_MODULES = (*CORE_MODULES, *C_KERNELS)  # what a compiled core consists of
 RUNTIME_LIBRARY = "perpbot_core__mypyc"  # the C runtime mypyc shares between the modules, beside the package
 MANIFEST = "_compiled.json"  # {module: sha256 of the source it was compiled from}
 SOURCE_ROOT = Path(__file__).resolve().parent.parent  # the folder holding the `perpbot` package
@@ -62,7 +66,7 @@ class CoreBuild:
 
 
 def source_path(module: str, root: Path = SOURCE_ROOT) -> Path:
-    return root.joinpath(*module.split(".")).with_suffix(".py")
+    return root.joinpath(*module.split(".")).with_suffix(".c" if module in C_KERNELS else ".py")
 
 
 def extension_paths(module: str, root: Path = SOURCE_ROOT) -> list[Path]:
@@ -72,7 +76,7 @@ def extension_paths(module: str, root: Path = SOURCE_ROOT) -> list[Path]:
 
 
 def source_digests(root: Path = SOURCE_ROOT) -> dict[str, str]:
-    return {m: hashlib.sha256(source_path(m, root).read_bytes()).hexdigest() for m in CORE_MODULES}
+    return {m: hashlib.sha256(source_path(m, root).read_bytes()).hexdigest() for m in BUILT_MODULES}
 
 
 def read_manifest(root: Path = SOURCE_ROOT) -> dict[str, str] | None:
@@ -86,7 +90,7 @@ def read_manifest(root: Path = SOURCE_ROOT) -> dict[str, str] | None:
 def core_build(root: Path = SOURCE_ROOT) -> CoreBuild:
     """What Python will import for the core: the compiled modules or the source. Raises `CompiledCoreStale`
     when some module is compiled but the build does not match the source now beside it."""
-    compiled = tuple(m for m in CORE_MODULES if extension_paths(m, root))
+    compiled = tuple(m for m in BUILT_MODULES if extension_paths(m, root))
     if not compiled:
         return CoreBuild(False, ())
     manifest = read_manifest(root)
@@ -95,8 +99,8 @@ def core_build(root: Path = SOURCE_ROOT) -> CoreBuild:
         raise CompiledCoreStale(f"compiled core modules ({', '.join(compiled)}) have no build manifest "
                                 f"({root / 'perpbot' / MANIFEST}); {remedy}")
     digests = source_digests(root)
-    changed = [m for m in CORE_MODULES if manifest.get(m) != digests[m]]
-    missing = [m for m in CORE_MODULES if m not in compiled]
+    changed = [m for m in BUILT_MODULES if manifest.get(m) != digests[m]]
+    missing = [m for m in BUILT_MODULES if m not in compiled]
     if changed or missing:
         detail = "; ".join(part for part in (
             f"source changed since it was compiled: {', '.join(changed)}" if changed else "",

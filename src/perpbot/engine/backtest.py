@@ -22,6 +22,7 @@ from perpbot.collector import collector_paused
 from perpbot.engine.market import ArrayMarket
 from perpbot.engine.node import TradingNode
 from perpbot.engine.prepared import PreparedData, PreparedSymbol
+from perpbot.engine.scans import COMPILED, equity_scan, first_hit
 from perpbot.execution.entry import ExecutionConfig
 from perpbot.model import Direction, Intent, Signal
 from perpbot.risk.manager import RiskManager
@@ -35,6 +36,10 @@ _INF: Final = float("inf")
 _NO_LEVELS: Final = (_INF, _INF, -_INF, -_INF)
 _DIRECTIONS: Final = (Direction.FLAT, Direction.LONG, Direction.SHORT)  # by code: 0, 1, -1 (a lookup, not an enum call)
 _SEARCH_AHEAD: Final = 256  # bars an activation search looks past the stretch, for the stretches that follow
+# Compiled, the bar scans are C (`scans`): a bar costs a few instructions and numpy's cost per call never pays, so
+# every stretch is scanned bar by bar (callgrind, 1 symbol, risk on: 3% fewer instructions than numpy from 64 bars
+# on). Interpreted, numpy takes stretches of 64 bars or more.
+_PLAIN_UP_TO: Final = 1 << 62 if COMPILED else 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +49,14 @@ class LoopTuning:
     Settings, not module constants, so that tests can force each path in the compiled core as well.
     """
 
-    # Stretches of fewer bars are searched for a breaker breach in plain floats, longer ones with numpy. 64 in the
-    # compiled core (callgrind: 2.5% fewer instructions than 16 on 1 symbol, the same on 8).
-    short_stretch: int = 64
-    # Activation searches over fewer bars scan them in plain floats; longer ones use numpy and look _SEARCH_AHEAD
-    # bars past the stretch for the stretches that follow.
-    short_search: int = 64
+    # Stretches of fewer bars are searched for a breaker breach bar by bar (`scans.equity_scan`), longer ones with
+    # numpy. All of them with the C scans; from 64 bars interpreted (see _PLAIN_UP_TO).
+    short_stretch: int = _PLAIN_UP_TO
+    # Activation searches over fewer bars scan them bar by bar (`scans.first_hit`); longer ones use numpy and look
+    # _SEARCH_AHEAD bars past the stretch for the stretches that follow.
+    short_search: int = _PLAIN_UP_TO
+    # With other symbols acting, a bar-by-bar activation search looks this far from its first bar, past its stretch.
+    plain_ahead: int = 64
     curve_block: int = 16_384  # bars per block when the equity curve is built from the snapshots
 
 
@@ -416,11 +423,12 @@ class BacktestLoop:
         sym = self._syms[i]
         levels = self.venue.activation_levels(sym.symbol)
         if limit - k < self.tuning.short_search:
-            # With other symbols acting, past the stretch as well, up to `short_search` bars in all (the numpy search
+            # With other symbols acting, past the stretch as well, up to `plain_ahead` bars in all (the numpy search
             # looks _SEARCH_AHEAD past it): their events cut the stretches to a few bars, and searching every symbol
             # again for each one made the searches grow with the square of the symbols. The answer stands until the
             # symbol's levels change. Alone, a symbol's stretch ends where its own levels change: no look-ahead.
-            end = limit if len(self._with_levels) < 2 else min(len(sym.high) - 1, k + self.tuning.short_search - 1)
+            ahead = self.tuning.plain_ahead
+            end = limit if len(self._with_levels) < 2 else max(limit, min(len(sym.high) - 1, k + ahead - 1))
             scanned = self._scan_levels(self._views[i], levels, k, end)
             self._searched[i] = _Searched(k, end, scanned)
             return scanned if scanned is not None and scanned <= limit else None
@@ -452,29 +460,11 @@ class BacktestLoop:
 
     def _scan_levels(self, views: _Views, levels: tuple[float, float, float, float], k: int,
                      limit: int) -> int | None:
-        """`_next_hit`'s search of bars [k, limit] in plain floats, for stretches too short to repay numpy's cost
-        per call: the same tests (each level in use, against the high or the low), to the first bar that passes."""
+        """`_next_hit`'s search of bars [k, limit], for stretches too short to repay numpy's cost per call: the same
+        tests (each level in use, against the high or the low), to the first bar that passes (`scans.first_hit`)."""
         self.searches.plain_activation += 1
         rise_ge, rise_gt, fall_le, fall_lt = levels
-        use_ge, use_gt, use_le, use_lt = rise_ge != _INF, rise_gt != _INF, fall_le != -_INF, fall_lt != -_INF
-        first = limit - k + 1  # none yet
-        # Each side in a loop of its own (the low side only up to the high side's hit): typed, compiled, each value
-        # is a plain double and a loop tests only its own side.
-        if use_ge or use_gt:
-            highs = cast("list[float]", views.high[k:limit + 1].tolist())  # a memoryview's slice: no array made
-            for j in range(first):
-                high = highs[j]
-                if (use_ge and high >= rise_ge) or (use_gt and high > rise_gt):
-                    first = j
-                    break
-        if use_le or use_lt:
-            lows = cast("list[float]", views.low[k:k + first].tolist())
-            for j in range(first):
-                low = lows[j]
-                if (use_le and low <= fall_le) or (use_lt and low < fall_lt):
-                    first = j
-                    break
-        return k + first if k + first <= limit else None
+        return first_hit(views.high, views.low, k, limit, rise_ge, rise_gt, fall_le, fall_lt)
 
     def _equity_curve_slice(self, a: int, b: int) -> np.ndarray:
         """Close-to-close equity over bars [a, b] with the positions as they stand now."""
@@ -538,49 +528,34 @@ class BacktestLoop:
         return None
 
     def _check_breakers_short(self, a: int, b: int, open_ts: memoryview[int]) -> int | None:
-        """`_check_breakers` in plain floats, for stretches too short to repay numpy's cost per call: the same
-        IEEE operations in the same order (equity adds each position's `qty * close - cost` to the balance;
-        the floor is the running peak times the drawdown factor, or the daily floor if higher), so the same
-        calls reach the breakers with the same values."""
+        """`_check_breakers` bar by bar (`scans.equity_scan`), for stretches too short to repay numpy's cost per call:
+        the same IEEE operations in the same order (equity adds each position's `qty * close - cost` to the balance;
+        the floor is the running peak times the drawdown factor, or the daily floor if higher), so the same calls
+        reach the breakers with the same values."""
         self.searches.plain += 1
         node, tf = self.node, self.data.timeframe_ms
-        count = b - a + 1
-        balance = self._balance_now
-        equity: list[float] = []
-        for position, (i, qty, signed_cost) in enumerate(self._open_now):
-            # Typed: compiled, the sums are plain double arithmetic (an untyped `tolist()` made each one generic).
-            # A memoryview's slice: no array is made for it.
-            closes = cast("list[float]", self._views[i].close[a:b + 1].tolist())
-            if position == 0:  # the first position's sums made in one pass, each float once (usually the only one)
-                equity = [balance + (qty * close - signed_cost) for close in closes]
-            else:
-                for j in range(count):
-                    equity[j] = equity[j] + (qty * closes[j] - signed_cost)
-        if not self._open_now:
-            equity = [balance] * count
-        if node.on_equity(open_ts[a] + tf, equity[0]):
+        if node.on_equity(open_ts[a] + tf, self._equity_at(a)):
             return a
-        i = 1
-        while i < len(equity):
+        closes: list[memoryview[Any]] = []
+        qtys: list[float] = []
+        costs: list[float] = []
+        for i, qty, signed_cost in self._open_now:
+            closes.append(self._views[i].close)
+            qtys.append(qty)
+            costs.append(signed_cost)
+        balance = self._balance_now
+        start = a + 1
+        while start <= b:
             peak0, keep, daily = self._search_floors()
-            running = peak0
-            top, top_at, breach = -_INF, i, None
-            for j in range(i, len(equity)):
-                value = equity[j]
-                running = max(running, value)
-                if value > top:
-                    top, top_at = value, j
-                if value < max(running * keep, daily):
-                    breach = j
-                    break
-            end = breach if breach is not None else len(equity) - 1
+            breach, top, top_at, value = equity_scan(closes, qtys, costs, balance, start, b, peak0, keep, daily)
+            end = breach if breach >= 0 else b
             if top > peak0 and top_at < end:
-                node.on_equity(open_ts[a + top_at] + tf, top)
-            if node.on_equity(open_ts[a + end] + tf, equity[end]):
-                return a + end
-            if breach is None:
+                node.on_equity(open_ts[top_at] + tf, top)
+            if node.on_equity(open_ts[end] + tf, value):
+                return end
+            if breach < 0:
                 return None
-            i = end + 1  # the float search saw a breach the exact check did not: look further
+            start = end + 1  # the float search saw a breach the exact check did not: look further
         return None
 
     # ------------------------------------------------------------------ intents and the curve
