@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
@@ -31,3 +32,8 @@ def decimal_of(value: float) -> Decimal:
     `float()` first, so a numpy float64 (whose repr is "np.float64(...)" in numpy 2) converts as well.
     """
     return float_decimal(float(value))
+
+
+def finite(value: float) -> bool:
+    """`math.isfinite`, from the two tests the compiler makes plain C (isfinite itself is a generic call)."""
+    return not (math.isinf(value) or math.isnan(value))

@@ -7,13 +7,12 @@ the current equity, otherwise the very same breach would trip again at the next 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from perpbot.risk._format import decimal_of, fmt
+from perpbot.risk._format import decimal_of, finite, fmt
 
 _MARGIN: Final = 1e-12  # relative: the float fast path leaves marks this close to a boundary to the exact check
 DAY_MS: Final = 86_400_000
@@ -185,7 +184,7 @@ class CircuitBreakers:
         it is kept as the float (made a Decimal when read, the same value). The float tests leave a margin of
         1e-12 of the reference, far above a float's rounding, so any mark near a boundary takes the exact path.
         """
-        if not math.isfinite(equity):
+        if not finite(equity):
             raise ValueError(f"equity must be a finite number, was {equity}")
         floors = self._floors_f
         if floors is not None and not self._tripped and self._day is not None and ts // DAY_MS <= self._day:

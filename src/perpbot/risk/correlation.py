@@ -15,6 +15,8 @@ from typing import Final, cast
 
 import numpy as np
 
+from perpbot.risk._format import finite
+
 _ADD_REDUCE: Final = np.add.reduce
 _CONTIGUOUS: Final = np.ascontiguousarray
 _EMPTY: Final = np.empty
@@ -51,9 +53,9 @@ def pearson(a: np.ndarray, b: np.ndarray, min_points: int) -> tuple[float | None
     y = np.asarray(b[len(b) - n:], dtype=np.float64)
     sxx = float((x * x).sum())
     syy = float((y * y).sum())
-    if not _finite(sxx + syy):  # a NaN or inf somewhere: drop those pairs (the rare, slower path)
-        finite = np.isfinite(x) & np.isfinite(y)
-        x, y = x[finite], y[finite]
+    if not finite(sxx + syy):  # a NaN or inf somewhere: drop those pairs (the rare, slower path)
+        both = np.isfinite(x) & np.isfinite(y)
+        x, y = x[both], y[both]
         n = len(x)
         if n < min_points:
             return None, n
@@ -116,7 +118,7 @@ def from_window_sums(window: WindowSums, min_points: int) -> list[tuple[float | 
         return [(None, n)] * (count - 1)
     squares = window.squares
     for value in squares:
-        if not _finite(value):
+        if not finite(value):
             return None
     sums, cross = window.sums, window.cross
     sx, sxx = sums[0], squares[0]
@@ -135,11 +137,6 @@ def pearson_rows(rows: np.ndarray, min_points: int) -> list[tuple[float | None, 
     if measured is None:
         return [pearson(rows[0], rows[i], min_points) for i in range(1, count)]
     return measured
-
-
-def _finite(value: float) -> bool:
-    """`math.isfinite`, from the two tests the compiler makes plain C (isfinite itself is a generic call)."""
-    return not (math.isinf(value) or math.isnan(value))
 
 
 def stack_equal(series: Sequence[np.ndarray]) -> np.ndarray | None:

@@ -24,14 +24,13 @@ Sizing notes:
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 from typing import Any, Final
 
 from perpbot.model import Instrument, Intent, RiskDecision
 from perpbot.model.checks import CheckLog, DeferredCheckLog
 from perpbot.model.instrument import liquidation_factor, shared_decimal
-from perpbot.risk._format import decimal_of, fmt
+from perpbot.risk._format import decimal_of, finite, fmt
 from perpbot.risk.breakers import BreakerEvent, CircuitBreakers, iso_utc
 from perpbot.risk.config import RiskConfig
 from perpbot.risk.correlation import from_window_sums, judge_pair, pearson_many, repeats_exposure
@@ -197,7 +196,7 @@ class RiskManager:
                 checks.append(passed if isinstance(passed, tuple) else passed.check())
 
         ref = intent.reference_price
-        if not (math.isfinite(ref) and ref > 0):
+        if not (finite(ref) and ref > 0):
             return _reject(checks, "price", f"{symbol}: reference price must be a positive finite number, was {ref}")
         instrument = inputs.instrument
         entry = instrument.price_of(ref)
@@ -208,7 +207,7 @@ class RiskManager:
         raw_distance = intent.stop_distance
         distance: Decimal | None = None
         quick: Decimal | None = None
-        if raw_distance is not None and math.isfinite(raw_distance) and raw_distance > 0:
+        if raw_distance is not None and finite(raw_distance) and raw_distance > 0:
             quick = price_from_floats(instrument, ref, raw_distance, below=long)
             if quick is None or explain:
                 distance = decimal_of(raw_distance)
@@ -579,7 +578,7 @@ def _take_profit(instrument: Instrument, ref: float, entry: Decimal, raw: float 
     `entry` is `price_of(ref)`; floats settle the price when they can, as for the stop."""
     if raw is None:
         return None, ""
-    if not (math.isfinite(raw) and raw > 0):
+    if not (finite(raw) and raw > 0):
         return None, f"; take-profit distance {raw} ignored"
     price = price_from_floats(instrument, ref, raw, below=not long)
     if price is None:
