@@ -140,3 +140,16 @@ def test_the_pool_of_shared_decimals_stays_bounded() -> None:
     assert len(instrument_module._SHARED) <= limit
     assert [str(d) for d in kept] == [str(d) for d in made]
     assert str(shared_decimal(Decimal("0.000"))) == "0.000" and str(shared_decimal(Decimal("-0.000"))) == "-0.000"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.integers(-3, 2_000_000), st.integers(-3, 3_000_000), st.booleans(), st.booleans(),
+       st.sampled_from(["BTCUSDT", "DOGEUSDT", "SOLUSDT"]))
+def test_the_check_of_a_price_on_the_tick_is_the_whole_check(steps: int, ticks: int, market: bool,
+                                                             reduce_only: bool, symbol: str) -> None:
+    # `check_order_on_tick` skips the tick test of a price round_price made: it cannot fail there, so every answer
+    # (each rule's text included) is check_order's.
+    ins = REFERENCE_INSTRUMENTS[symbol]
+    qty, price = ins.qty_step * steps, ins.round_price(ins.tick_size * ticks)
+    assert ins.check_order_on_tick(qty, price, market=market, reduce_only=reduce_only) == ins.check_order(
+        qty, price, market=market, reduce_only=reduce_only)

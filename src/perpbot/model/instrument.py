@@ -171,13 +171,24 @@ class Instrument:
 
     def check_order(self, qty: Decimal, price: Decimal, *, market: bool, reduce_only: bool) -> str | None:
         """Return why Bybit would reject this order, or None when it passes the filters."""
+        return self._check_order(qty, price, market, reduce_only, False)
+
+    def check_order_on_tick(self, qty: Decimal, price: Decimal, *, market: bool, reduce_only: bool) -> str | None:
+        """`check_order` for a price `round_price` made: it lies on the tick, so its tick test is skipped (a
+        remainder and a test, some 700 instructions compiled)."""
+        return self._check_order(qty, price, market, reduce_only, True)
+
+    def _check_order(self, qty: Decimal, price: Decimal, market: bool, reduce_only: bool,
+                     on_tick: bool) -> str | None:
+        """The filters in Bybit's order, the first that fails named. A remainder is tested by its truth: a
+        comparison with zero cost a Decimal comparison more."""
         if qty <= ZERO:
             return f"qty must be positive, was {qty}"
-        if qty % self.qty_step != ZERO:
+        if qty % self.qty_step:
             return f"qty {qty} is not a multiple of qtyStep {self.qty_step}"
         if price <= ZERO:
             return f"price must be positive, was {price}"
-        if price % self.tick_size != ZERO:
+        if not on_tick and price % self.tick_size:
             return f"price {price} is not a multiple of tickSize {self.tick_size}"
         if qty < self.min_qty:
             return f"qty {qty} is below minOrderQty {self.min_qty}"

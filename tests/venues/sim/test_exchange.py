@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from perpbot.model import OrderRequest, OrderStatus, OrderType, Side, TriggerKind
+from perpbot.model import OrderRequest, OrderStatus, OrderType, Side, TimeInForce, TriggerKind
 from perpbot.model.instrument import REFERENCE_INSTRUMENTS
 from perpbot.venues.events import (
     FundingSettled,
@@ -305,3 +305,36 @@ def test_filled_orders_of_the_same_size_share_the_venues_record_and_report_their
                        "q3": (OrderStatus.FILLED, size, ""), "q4": (OrderStatus.CANCELLED, D(0), ""),
                        "never": (OrderStatus.REJECTED, D(0), "EC_OrderNotExist")}
     assert v._status["q2"] is v._status["q3"]  # the same qty object: one record
+
+
+def test_rejection_texts_in_full() -> None:
+    # Every admission rule's text, byte for byte: the margin of an order that adds, reverses or only closes (its
+    # taker fee counted either way), post-only, a trigger off the tick, the take-profit's side, the notional.
+    v = venue(balance="1000")
+    v.mark(BTC, 50000.0)
+    v.submit(market("a", Side.BUY, "0.25"), 0)
+    v.submit(market("b", Side.BUY, "0.1"), 0)
+    v.open_bar(BTC, 1, 50000.0)
+    v.mark(BTC, 50000.0)
+    v.submit(market("c", Side.SELL, "0.3"), 1)  # reverses: 0.2 adds exposure, 0.1 closes
+    v.submit(market("d", Side.SELL, "0.15"), 1)  # reverses: 0.05 adds
+    v.submit(market("e", Side.SELL, "0.1"), 1)  # only closes: no margin
+    v.submit(market("f", Side.BUY, "0.2"), 1)  # adds on the position's side
+    v.submit(OrderRequest("g", BTC, Side.BUY, OrderType.LIMIT, D("0.01"), price=D(50001),
+                          time_in_force=TimeInForce.POST_ONLY), 1)
+    v.submit(OrderRequest("h", BTC, Side.SELL, OrderType.MARKET, D("0.01"), trigger_price=D("48000.01"),
+                          trigger=TriggerKind.STOP_LOSS, reduce_only=True), 1)
+    v.submit(market("i", Side.BUY, "0.001", take_profit=D(49000)), 1)
+    v.submit(OrderRequest("j", BTC, Side.BUY, OrderType.LIMIT, D("0.001"), price=D(1000)), 1)
+    events = v.drain_events()
+    reasons = {e.client_id: e.reason for e in events if isinstance(e, OrderRejected)}
+    assert reasons == {
+        "a": "110007: available balance 1000.00 is below the 1256.88 this order needs",
+        "c": "110007: available balance 494.50 is below the 1005.50 this order needs",
+        "f": "110007: available balance 497.25 is below the 1005.50 this order needs",
+        "g": "EC_PostOnlyWillTakeLiquidity",
+        "h": "10001: price 48000.01 is not a multiple of tickSize 0.1",
+        "i": "10001: take profit 49000 must be on the winning side of 50000.0",
+        "j": "10001: notional 1.000 is below minNotionalValue 5",
+    }
+    assert [e.client_id for e in events if isinstance(e, OrderAccepted)] == ["b", "d", "e"]

@@ -105,7 +105,7 @@ _NEVER_SENT: Final = _known(OrderStatus.REJECTED, ZERO)  # what a query of an or
 
 def _off_tick(name: str, price: Decimal | None, tick: Decimal) -> str | None:
     """Why an order's `name` price is refused for lying off the tick, or None (also when it has none)."""
-    if price is not None and price % tick != ZERO:
+    if price is not None and price % tick:  # by its truth: a comparison with zero was a Decimal comparison more
         return f"10001: {name} {price} is not a multiple of tickSize {tick}"
     return None
 
@@ -401,31 +401,44 @@ class SimVenue:
     def _admission_error(self, book: _Book, request: OrderRequest) -> str | None:
         inst = book.instrument
         last = book.last_price
-        ref = request.price if request.order_type is OrderType.LIMIT else (
-            inst.round_price(last) if last is not None else None)
-        if request.trigger_price is not None:
-            ref = request.trigger_price
+        trigger_price = request.trigger_price
+        rounded = False  # is `ref` the last price put on the tick? Then its tick test cannot fail
+        if trigger_price is not None:
+            ref: Decimal | None = trigger_price
+        elif request.order_type is OrderType.LIMIT:
+            ref = request.price
+        elif last is not None:
+            ref, rounded = inst.round_price(last), True
+        else:
+            ref = None
         if ref is None:
             return "10001: no market price yet for a market order"
-        assert ref is not None
-        problem = inst.check_order(request.qty, ref, market=request.order_type is OrderType.MARKET,
-                                   reduce_only=request.reduce_only)
+        market = request.order_type is OrderType.MARKET
+        qty = request.qty
+        if rounded:
+            problem = inst.check_order_on_tick(qty, ref, market=market, reduce_only=request.reduce_only)
+        else:
+            problem = inst.check_order(qty, ref, market=market, reduce_only=request.reduce_only)
         if problem is not None:
             return f"10001: {problem}"
-        # Each price checked in a call of its own: a tuple of (name, value) pairs was made for every order.
+        # Each price checked in a call of its own: a tuple of (name, value) pairs was made for every order. The
+        # price `check_order` just tested (the limit price, or the trigger) is on the tick, so is not tested again.
         tick = inst.tick_size
-        off_tick = (_off_tick("price", request.price, tick) or _off_tick("trigger_price", request.trigger_price, tick)
+        off_tick = (_off_tick("price", request.price if request.price is not ref else None, tick)
+                    or _off_tick("trigger_price", trigger_price if trigger_price is not ref else None, tick)
                     or _off_tick("stop_loss", request.stop_loss, tick)
                     or _off_tick("take_profit", request.take_profit, tick))
         if off_tick is not None:
             return off_tick
         position = book.position.qty
+        buy = request.side is Side.BUY
+        # Flat, or on the order's side, the position decides nothing: only its sign is read, once.
+        against = bool(position) and (position > ZERO) != buy
         if request.reduce_only:
-            if position == ZERO or (position > ZERO) == (request.side is Side.BUY):
+            if not against:
                 return "110017: reduce-only rule not satisfied (no position on the other side)"
             return None
-        last = book.last_price or ref
-        buy = request.side is Side.BUY
+        last = last or ref
         # Each side's test written out: a Decimal times the side's sign, an int, converted the int every time.
         if request.stop_loss is not None and (request.stop_loss >= last if buy else request.stop_loss <= last):
             return f"10001: stop loss {request.stop_loss} must be on the losing side of {last} for a {request.side}"
@@ -434,26 +447,36 @@ class SimVenue:
         if (request.order_type is OrderType.LIMIT and request.time_in_force is TimeInForce.POST_ONLY
                 and (ref >= last if buy else ref <= last)):
             return "EC_PostOnlyWillTakeLiquidity"
-        # Isolated margin: the part of the order that adds exposure needs initial margin + taker fee.
-        held = abs(position) if (position > ZERO) == buy else -abs(position)
-        adds = request.qty if held >= ZERO else max(ZERO, request.qty + held)
+        # Isolated margin: the part of the order that adds exposure needs initial margin + taker fee. Against the
+        # position, only what exceeds it adds (`max(0, qty - |position|)`, written out); the rest closes.
+        if against:
+            excess = qty - abs(position)
+            adds = excess if excess > ZERO else ZERO
+        else:
+            adds = qty
         if adds:
-            need = adds * ref / book.leverage + adds * ref * self._taker
-            free = self.balance - self._locked_margin() - (request.qty - adds) * ref * self._taker
+            notional = adds * ref  # the same product both terms had each made
+            need = notional / book.leverage + notional * self._taker
+            free = self.balance - self._locked_margin()
+            if adds is not qty:  # the closing part pays its taker fee too
+                free -= (qty - adds) * ref * self._taker
             if need > free:
                 return f"110007: available balance {free:.2f} is below the {need:.2f} this order needs"
         return None
 
     def _locked_margin(self) -> Decimal:
-        total = ZERO
-        books = self._books
-        for pos in self._positions.open_positions():
-            book = books[pos.symbol]
+        """The margin of every open position, summed in the books' order (the position book's). The first is the
+        sum so far, not zero plus it: an addition saved for the commonest case, one open position."""
+        total: Decimal | None = None
+        for book in self._books.values():
+            pos = book.position
+            if not pos.qty:
+                continue
             cost = pos.cost
             if book.margin_of is not cost:
                 book.margin, book.margin_of = cost / book.leverage, cost
-            total += book.margin
-        return total
+            total = book.margin if total is None else total + book.margin
+        return ZERO if total is None else total
 
     def _slipped(self, inst: Instrument, price: Decimal, side: Side) -> Decimal:
         if not self._slip:
