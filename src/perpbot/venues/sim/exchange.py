@@ -10,6 +10,7 @@ the take-profit counts as a stop) and `settle_funding` pays funding. The backtes
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Final
@@ -138,6 +139,12 @@ class _Book:
     position: Position  # this symbol's in the venue's position book (the same object for the venue's life)
     leverage: Decimal = ONE
     last_price: Decimal | None = None
+    # The float `last_price` was made from (with `price_of`, or on the tick with `price_on_tick`): a market order's
+    # reference, the last price on the tick, is made from it at once (see `_admission_error`).
+    last_float: float = 0.0
+    # The last price `_price_on_tick` made, and the float it was made from.
+    tick_price: Decimal = ZERO
+    tick_price_of: float = math.nan  # nan equals nothing
     market: list[_Live] = field(default_factory=list)
     limits: list[_Live] = field(default_factory=list)
     conditionals: list[_Live] = field(default_factory=list)
@@ -328,6 +335,7 @@ class SimVenue:
         """Record the latest traded price (a candle close) for admission checks."""
         book = self._book(symbol)
         book.last_price = book.instrument.price_of(price)
+        book.last_float = price
 
     def settle_funding(self, symbol: str, ts: int, rate: Decimal, mark_price: float) -> None:
         """Pay or receive funding on an open position: positive rate, longs pay shorts."""
@@ -345,7 +353,8 @@ class SimVenue:
         """Fill the market orders decided before this bar at its open, with slippage."""
         book = self._changing(symbol)
         # Candle prices sit on the tick for real Bybit data; rounding keeps generated data honest too.
-        book.last_price = price = book.instrument.round_price(book.instrument.price_of(open_price))
+        book.last_price = price = self._price_on_tick(book, open_price)
+        book.last_float = open_price
         while book.market:
             live = book.market.pop(0)
             side = live.request.side
@@ -359,6 +368,7 @@ class SimVenue:
         inst = book.instrument
         if not (book.limits or book.conditionals or qty):
             book.last_price = inst.price_of(close)
+            book.last_float = close
             return
         o, h, lo = inst.price_of(open_price), inst.price_of(high), inst.price_of(low)
         down_first = qty > ZERO if qty else close >= open_price
@@ -372,6 +382,7 @@ class SimVenue:
             self._walk(book, ts, o, h)
             self._walk(book, ts, h, lo)
         book.last_price = inst.price_of(close)
+        book.last_float = close
 
     # ----------------------------------------------------------------- internals
     def _book(self, symbol: str) -> _Book:
@@ -388,6 +399,16 @@ class SimVenue:
         self._levels.pop(symbol, None)
         self._changed.add(symbol)
         return book
+
+    @staticmethod
+    def _price_on_tick(book: _Book, value: float) -> Decimal:
+        """`price_on_tick(value)`, or its last answer (zero excepted: 0.0 and -0.0 are equal floats): a market
+        order's reference is made from the decision's close, and the bar it fills in mostly opens at that price."""
+        if value == book.tick_price_of and value != 0.0:
+            return book.tick_price
+        price = book.tick_price = book.instrument.price_on_tick(value)
+        book.tick_price_of = value
+        return price
 
     def _next_venue_id(self) -> str:
         self._venue_seq += 1
@@ -407,8 +428,8 @@ class SimVenue:
             ref: Decimal | None = trigger_price
         elif request.order_type is OrderType.LIMIT:
             ref = request.price
-        elif last is not None:
-            ref, rounded = inst.round_price(last), True
+        elif last is not None:  # round_price(last), made from the float `last` was made from
+            ref, rounded = self._price_on_tick(book, book.last_float), True
         else:
             ref = None
         if ref is None:
