@@ -153,3 +153,23 @@ def test_the_check_of_a_price_on_the_tick_is_the_whole_check(steps: int, ticks: 
     qty, price = ins.qty_step * steps, ins.round_price(ins.tick_size * ticks)
     assert ins.check_order_on_tick(qty, price, market=market, reduce_only=reduce_only) == ins.check_order(
         qty, price, market=market, reduce_only=reduce_only)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(st.integers(-(10**16), 10**16).flatmap(
+           lambda count: st.integers(0, 14).map(lambda places: float(Decimal(count).scaleb(-places)))),
+       st.floats(min_value=-1e17, max_value=1e17, allow_nan=False)),
+       st.sampled_from(["0.1", "0.01", "0.00001", "1E-12", "1E-13", "1", "1E+1", "0.10", "0.5", "0.25"]))
+def test_a_price_on_the_tick_is_round_price_of_price_of(value: float, tick: str) -> None:
+    # Counted in ticks at once when the float is a whole count of them; the same Decimal, exponent included.
+    import decimal
+
+    instrument = dataclasses.replace(BTC, tick_size=Decimal(tick))
+    try:
+        expected = instrument.round_price(instrument.price_of(value))
+    except decimal.InvalidOperation:  # more digits than the context holds: so does the count, and it says so too
+        with pytest.raises(decimal.InvalidOperation):
+            instrument.price_on_tick(value)
+        return
+    got = instrument.price_on_tick(value)
+    assert got == expected and got.as_tuple() == expected.as_tuple()

@@ -127,6 +127,8 @@ class Instrument:
     # The decimal places a price on the tick has (at least one, as repr writes a whole float): `price_of`'s hint.
     _price_places: int = field(init=False, repr=False, compare=False)
     tick_float: float = field(init=False, repr=False, compare=False)  # the tick as a float, for float searches
+    # The places of a tick that is a decimal place from 0.1 to 1E-12, or 0: `price_on_tick` counts ticks at them.
+    _tick_places: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("tick_size", "qty_step", "min_qty", "max_qty", "max_market_qty", "max_leverage"):
@@ -142,6 +144,9 @@ class Instrument:
         exponent = self.tick_size.normalize().as_tuple().exponent
         object.__setattr__(self, "_price_places", max(1, -exponent) if isinstance(exponent, int) else 1)
         object.__setattr__(self, "tick_float", float(self.tick_size))
+        tick_exponent = self.tick_size.as_tuple().exponent
+        places = -tick_exponent if self._tick_is_place and isinstance(tick_exponent, int) else 0
+        object.__setattr__(self, "_tick_places", places if 0 < places <= _FAST_PLACES else 0)
 
     def price_of(self, value: float) -> Decimal:
         """A price float (a candle's, a mark) as the decimal it was written as: `float_decimal` at the tick's places."""
@@ -154,6 +159,21 @@ class Instrument:
             return value.quantize(self.tick_size, mode)  # positional: compiled, a keyword costs an argument parse
         ticks = (value / self.tick_size).to_integral_value(mode)
         return (ticks * self.tick_size).quantize(self.tick_size)
+
+    def price_on_tick(self, value: float) -> Decimal:
+        """`round_price(price_of(value))`. A float that is a whole count of ticks (a candle's price on real data) is
+        that count of ticks at once, the tick's exponent and all: one multiplication, where `price_of` made the
+        Decimal (trailing zeros dropped) and `round_price` quantized it back to the tick. The test is
+        `float_decimal`'s: the count divided by the scale gives the float back, so its repr has those digits."""
+        places = self._tick_places
+        if places:
+            scale = _SCALES[places]
+            scaled = value * scale
+            if abs(value) >= 1e-4 and abs(scaled) < 1e15:
+                count = int(scaled + 0.5) if scaled >= 0.0 else -int(0.5 - scaled)
+                if count / scale == value:
+                    return _UNITS[places] * count
+        return self.round_price(self.price_of(value))
 
     def price_floor(self, price: Decimal | float) -> Decimal:
         return self.round_price(price, ROUND_FLOOR)

@@ -338,3 +338,26 @@ def test_rejection_texts_in_full() -> None:
         "j": "10001: notional 1.000 is below minNotionalValue 5",
     }
     assert [e.client_id for e in events if isinstance(e, OrderAccepted)] == ["b", "d", "e"]
+
+
+def test_a_closed_position_cancels_its_reduce_only_orders_in_order() -> None:
+    # The stop, the take-profit and a reduce-only limit go, in the order they rest; an opening limit stays.
+    v = venue()
+    v.mark(BTC, 50000.0)
+    v.submit(market("o1", Side.BUY, "0.1", stop_loss=D(49000), take_profit=D(52000)), 0)
+    v.open_bar(BTC, 1, 50000.0)
+    v.submit(OrderRequest("x1", BTC, Side.SELL, OrderType.LIMIT, D("0.05"), price=D(53000), reduce_only=True), 1)
+    v.submit(OrderRequest("b1", BTC, Side.BUY, OrderType.LIMIT, D("0.05"), price=D(45000)), 1)
+    v.submit(OrderRequest("x2", BTC, Side.SELL, OrderType.LIMIT, D("0.05"), price=D(54000), reduce_only=True), 1)
+    v.submit(market("c1", Side.SELL, "0.1", reduce_only=True), 1)
+    v.open_bar(BTC, 2, 50100.0)
+    events = v.drain_events()
+    cancelled = [(e.client_id, e.reason) for e in events if isinstance(e, OrderCancelled)]
+    assert cancelled == [("o1s", "CancelByTpSlTsClear"), ("o1t", "CancelByTpSlTsClear"),
+                         ("x1", "CancelByTpSlTsClear"), ("x2", "CancelByTpSlTsClear")]
+    assert v.has_resting(BTC) and not v.has_pending_market(BTC)
+    for cid in ("o1s", "x2", "b1", "c1"):
+        v.query_order(cid, BTC, 3)
+    status = {e.client_id: (e.status, e.filled_qty) for e in v.drain_events() if isinstance(e, OrderStatusReport)}
+    assert status == {"o1s": (OrderStatus.CANCELLED, D(0)), "x2": (OrderStatus.CANCELLED, D(0)),
+                      "b1": (OrderStatus.NEW, D(0)), "c1": (OrderStatus.FILLED, D("0.1"))}

@@ -10,6 +10,7 @@ the take-profit counts as a stop) and `settle_funding` pays funding. The backtes
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Final
@@ -138,6 +139,12 @@ class _Book:
     position: Position  # this symbol's in the venue's position book (the same object for the venue's life)
     leverage: Decimal = ONE
     last_price: Decimal | None = None
+    # The float `last_price` was made from (with `price_of`, or on the tick with `price_on_tick`): a market order's
+    # reference, the last price on the tick, is made from it at once (see `_admission_error`).
+    last_float: float = 0.0
+    # The last price `_price_on_tick` made, and the float it was made from.
+    tick_price: Decimal = ZERO
+    tick_price_of: float = math.nan  # nan equals nothing
     market: list[_Live] = field(default_factory=list)
     limits: list[_Live] = field(default_factory=list)
     conditionals: list[_Live] = field(default_factory=list)
@@ -328,6 +335,7 @@ class SimVenue:
         """Record the latest traded price (a candle close) for admission checks."""
         book = self._book(symbol)
         book.last_price = book.instrument.price_of(price)
+        book.last_float = price
 
     def settle_funding(self, symbol: str, ts: int, rate: Decimal, mark_price: float) -> None:
         """Pay or receive funding on an open position: positive rate, longs pay shorts."""
@@ -345,7 +353,8 @@ class SimVenue:
         """Fill the market orders decided before this bar at its open, with slippage."""
         book = self._changing(symbol)
         # Candle prices sit on the tick for real Bybit data; rounding keeps generated data honest too.
-        book.last_price = price = book.instrument.round_price(book.instrument.price_of(open_price))
+        book.last_price = price = self._price_on_tick(book, open_price)
+        book.last_float = open_price
         while book.market:
             live = book.market.pop(0)
             side = live.request.side
@@ -359,6 +368,7 @@ class SimVenue:
         inst = book.instrument
         if not (book.limits or book.conditionals or qty):
             book.last_price = inst.price_of(close)
+            book.last_float = close
             return
         o, h, lo = inst.price_of(open_price), inst.price_of(high), inst.price_of(low)
         down_first = qty > ZERO if qty else close >= open_price
@@ -372,6 +382,7 @@ class SimVenue:
             self._walk(book, ts, o, h)
             self._walk(book, ts, h, lo)
         book.last_price = inst.price_of(close)
+        book.last_float = close
 
     # ----------------------------------------------------------------- internals
     def _book(self, symbol: str) -> _Book:
@@ -388,6 +399,16 @@ class SimVenue:
         self._levels.pop(symbol, None)
         self._changed.add(symbol)
         return book
+
+    @staticmethod
+    def _price_on_tick(book: _Book, value: float) -> Decimal:
+        """`price_on_tick(value)`, or its last answer (zero excepted: 0.0 and -0.0 are equal floats): a market
+        order's reference is made from the decision's close, and the bar it fills in mostly opens at that price."""
+        if value == book.tick_price_of and value != 0.0:
+            return book.tick_price
+        price = book.tick_price = book.instrument.price_on_tick(value)
+        book.tick_price_of = value
+        return price
 
     def _next_venue_id(self) -> str:
         self._venue_seq += 1
@@ -407,8 +428,8 @@ class SimVenue:
             ref: Decimal | None = trigger_price
         elif request.order_type is OrderType.LIMIT:
             ref = request.price
-        elif last is not None:
-            ref, rounded = inst.round_price(last), True
+        elif last is not None:  # round_price(last), made from the float `last` was made from
+            ref, rounded = self._price_on_tick(book, book.last_float), True
         else:
             ref = None
         if ref is None:
@@ -586,7 +607,7 @@ class SimVenue:
         symbol = request.symbol
         position = book.position.qty
         if request.reduce_only:
-            if position == ZERO or (position > ZERO) == (request.side is Side.BUY):
+            if not position or (position > ZERO) == (request.side is Side.BUY):
                 self._remove(book, live)
                 self._finish(live, OrderStatus.CANCELLED, ts, "CancelByReduceOnly")
                 return
@@ -602,62 +623,79 @@ class SimVenue:
                     fee, role, ts)
         outcome = self._positions.apply_fill(fill, with_trades=False)  # the exchange keeps no trade list
         self.balance += outcome.realised - fee
-        live.filled = live.filled + qty if live.filled else qty  # the fill's own qty, when the first
-        done = live.filled == request.qty
+        first = not live.filled
+        filled = live.filled = qty if first else live.filled + qty  # the fill's own qty, when the first
+        # An unfilled order fills its request's own qty object (`remaining`): equal by identity, not compared.
+        done = filled is request.qty or filled == request.qty
         self._status[request.client_id] = _known(OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED,
-                                                 live.filled)
+                                                 filled)
         self._events.append(OrderFilled(ts, fill))
         if done:
             self._remove(book, live)
         after = book.position.qty
-        if after == ZERO or (position != ZERO and (after > ZERO) != (position > ZERO)):
-            self._clear_protection(book, ts, keep=())
-        if (request.stop_loss is not None or request.take_profit is not None) and live.filled == qty and after:
+        # Decimals tested by their truth where a comparison with zero cost a Decimal comparison.
+        if not after or (position and (after > ZERO) != (position > ZERO)):
+            self._clear_protection(book, ts)
+        if (request.stop_loss is not None or request.take_profit is not None) and first and after:
             self._attach_protection(book, live, shared_decimal(abs(after)), ts)
         self._update_liquidation(book)
 
     def _remove(self, book: _Book, live: _Live) -> None:
+        """Take `live` off whichever queue holds it (a market order or a triggered one was taken off already).
+        Found by identity: `in` and `remove` compared it with each entry (by `__eq__`, then identity)."""
         for queue in (book.market, book.limits, book.conditionals):
-            if live in queue:
-                queue.remove(live)
-                return
+            for i in range(len(queue)):
+                if queue[i] is live:
+                    del queue[i]
+                    return
 
     def _finish(self, live: _Live, status: OrderStatus, ts: int, reason: str) -> None:
         self._status[live.request.client_id] = _known(status, live.filled)
         self._events.append(OrderCancelled(ts, live.request.client_id, reason))
 
-    def _clear_protection(self, book: _Book, ts: int, keep: tuple[str, ...]) -> None:
-        """The position closed or flipped: its reduce-only orders go, as Bybit's TP/SL clear does."""
+    def _clear_protection(self, book: _Book, ts: int) -> None:
+        """The position closed or flipped: its reduce-only orders go, as Bybit's TP/SL clear does. Each queue is
+        walked in place, in order, without a copy of it."""
         for queue in (book.conditionals, book.limits):
-            for live in list(queue):
-                if live.request.reduce_only and live.request.client_id not in keep:
-                    queue.remove(live)
+            i = 0
+            while i < len(queue):
+                live = queue[i]
+                if live.request.reduce_only:
+                    del queue[i]
                     self._finish(live, OrderStatus.CANCELLED, ts, "CancelByTpSlTsClear")
+                else:
+                    i += 1
 
     def _attach_protection(self, book: _Book, parent: _Live, qty: Decimal, ts: int) -> None:
         """Place the entry's stop and take-profit, sized to the position it opened (Bybit's Full mode)."""
         request = parent.request
         exit_side = Side.SELL if request.side is Side.BUY else Side.BUY
-        for kind, tag, price, suffix in ((TriggerKind.STOP_LOSS, _STOP_TAG, request.stop_loss, "s"),
-                                         (TriggerKind.TAKE_PROFIT, _TAKE_TAG, request.take_profit, "t")):
-            if price is None:
-                continue
-            child = OrderRequest(
-                client_id=f"{request.client_id}{suffix}",
-                symbol=request.symbol,
-                side=exit_side,
-                order_type=OrderType.MARKET,
-                qty=qty,
-                trigger_price=price,
-                trigger=kind,
-                reduce_only=True,
-                time_in_force=TimeInForce.IOC,
-                tag=tag,
-            )
-            live = _Live(child, self._next_venue_id(), born_ts=ts)
-            book.conditionals.append(live)
-            self._status[child.client_id] = _known(OrderStatus.UNTRIGGERED, ZERO)
-            self._events.append(OrderCreatedByVenue(ts, child, request.client_id, live.venue_id))
+        # One call each: a loop over (kind, tag, price, suffix) tuples built the tuples at every fill.
+        if request.stop_loss is not None:
+            self._attach(book, request, exit_side, TriggerKind.STOP_LOSS, _STOP_TAG, request.stop_loss, "s", qty, ts)
+        if request.take_profit is not None:
+            self._attach(book, request, exit_side, TriggerKind.TAKE_PROFIT, _TAKE_TAG, request.take_profit, "t",
+                         qty, ts)
+
+    def _attach(self, book: _Book, parent: OrderRequest, side: Side, kind: TriggerKind, tag: str, price: Decimal,
+                suffix: str, qty: Decimal, ts: int) -> None:
+        """Place one reduce-only conditional order of the entry `parent`, reported as the venue's own."""
+        child = OrderRequest(
+            client_id=f"{parent.client_id}{suffix}",
+            symbol=parent.symbol,
+            side=side,
+            order_type=OrderType.MARKET,
+            qty=qty,
+            trigger_price=price,
+            trigger=kind,
+            reduce_only=True,
+            time_in_force=TimeInForce.IOC,
+            tag=tag,
+        )
+        live = _Live(child, self._next_venue_id(), born_ts=ts)
+        book.conditionals.append(live)
+        self._status[child.client_id] = _known(OrderStatus.UNTRIGGERED, ZERO)
+        self._events.append(OrderCreatedByVenue(ts, child, parent.client_id, live.venue_id))
 
     def _update_liquidation(self, book: _Book) -> None:
         """The position's liquidation price, after every fill (the searches need it as soon as it moves)."""
@@ -699,5 +737,5 @@ class SimVenue:
         self.balance += outcome.realised
         self.stats.liquidations += 1
         self._events.append(PositionLiquidated(ts, fill, liq))
-        self._clear_protection(book, ts, keep=())
+        self._clear_protection(book, ts)
         self._update_liquidation(book)
