@@ -47,6 +47,7 @@ from perpbot.venues.sim.config import SimVenueConfig
 ZERO: Final = Decimal(0)
 ONE: Final = Decimal(1)
 _BPS: Final = Decimal("0.0001")
+_INF: Final = math.inf  # compiled, float("inf") parsed its text at every use
 # The attached orders' tags, read once: compiled, an enum's `value` is a generic lookup and a call into enum.
 _STOP_TAG: Final = TriggerKind.STOP_LOSS.value
 _TAKE_TAG: Final = TriggerKind.TAKE_PROFIT.value
@@ -156,6 +157,9 @@ class _Book:
     # that cost object (a fill replaces it), so an order's margin check divides only what changed.
     margin: Decimal = ZERO
     margin_of: Decimal | None = None
+    # `SimVenue.activation_levels`, until a call that can change the book or its position drops it (`_changing`):
+    # an attribute, where a dict by symbol cost a lookup at every read and every change.
+    levels: tuple[float, float, float, float] | None = None
 
 
 @dataclass(slots=True)
@@ -186,10 +190,9 @@ class SimVenue:
         self._maker = config.maker_fee
         self._slip = config.slippage_bps * _BPS
         self._through = config.limit_fill == "through"
-        # activation_levels per symbol, dropped by every call that can change that symbol's book or position
-        # (`_changing`), and the symbols such calls touched since the driver last asked (`take_changed`): a
-        # backtest of many symbols then revisits only those after an event, which keeps its cost linear
-        self._levels: dict[str, tuple[float, float, float, float]] = {}
+        # The symbols calls that can change a book or position (`_changing`) touched since the driver last asked
+        # (`take_changed`): a backtest of many symbols then revisits only those after an event, which keeps its
+        # cost linear. Each book keeps its activation levels until such a call drops them.
         self._changed: set[str] = set()
 
     # ----------------------------------------------------------------- the Venue protocol
@@ -298,12 +301,12 @@ class SimVenue:
         Unused levels are +/-inf. The backtest searches candles for the first bar crossing one. The same
         tuple comes back until a call changes the symbol's orders or position.
         """
-        cached = self._levels.get(symbol)
+        book = self._book(symbol)
+        cached = book.levels
         if cached is not None:
             return cached
-        book = self._book(symbol)
-        rise_ge = rise_gt = float("inf")
-        fall_le = fall_lt = float("-inf")
+        rise_ge = rise_gt = _INF
+        fall_le = fall_lt = -_INF
         for live in book.conditionals:
             level = float(live.request.trigger_price)  # type: ignore[arg-type]
             if self._rises(live.request):
@@ -327,7 +330,7 @@ class SimVenue:
                 fall_le = max(fall_le, level)
             else:
                 rise_ge = min(rise_ge, level)
-        levels = self._levels[symbol] = (rise_ge, rise_gt, fall_le, fall_lt)
+        levels = book.levels = (rise_ge, rise_gt, fall_le, fall_lt)
         return levels
 
     # ----------------------------------------------------------------- driving the simulation
@@ -396,7 +399,7 @@ class SimVenue:
         the symbol is noted as changed. Every call that can move a symbol's orders or position takes its book
         through here."""
         book = self._book(symbol)
-        self._levels.pop(symbol, None)
+        book.levels = None
         self._changed.add(symbol)
         return book
 
