@@ -191,30 +191,30 @@ class Instrument:
 
     def check_order(self, qty: Decimal, price: Decimal, *, market: bool, reduce_only: bool) -> str | None:
         """Return why Bybit would reject this order, or None when it passes the filters."""
-        return self._check_order(qty, price, market, reduce_only, False)
+        return self.check_order_knowing(qty, price, market, reduce_only, False, False)
 
-    def check_order_on_tick(self, qty: Decimal, price: Decimal, *, market: bool, reduce_only: bool) -> str | None:
-        """`check_order` for a price `round_price` made: it lies on the tick, so its tick test is skipped (a
-        remainder and a test, some 700 instructions compiled)."""
-        return self._check_order(qty, price, market, reduce_only, True)
-
-    def _check_order(self, qty: Decimal, price: Decimal, market: bool, reduce_only: bool,
-                     on_tick: bool) -> str | None:
-        """The filters in Bybit's order, the first that fails named. A remainder is tested by its truth: a
-        comparison with zero cost a Decimal comparison more."""
-        if qty <= ZERO:
-            return f"qty must be positive, was {qty}"
-        if qty % self.qty_step:
-            return f"qty {qty} is not a multiple of qtyStep {self.qty_step}"
+    def check_order_knowing(self, qty: Decimal, price: Decimal, market: bool, reduce_only: bool, qty_passes: bool,
+                            price_on_tick: bool) -> str | None:
+        """`check_order`, skipping the rules the caller knows pass: `qty_passes`, the quantity's own (positive, on
+        the step, within the minimum and this kind of order's maximum: the same qty passed them before), and
+        `price_on_tick`, the tick test of a price `round_price` made. Whatever is left fails in the same order, so
+        the answer is `check_order`'s. The filters are in Bybit's order, the first that fails named; a remainder is
+        tested by its truth (a comparison with zero cost a Decimal comparison more)."""
+        if not qty_passes:
+            if qty <= ZERO:
+                return f"qty must be positive, was {qty}"
+            if qty % self.qty_step:
+                return f"qty {qty} is not a multiple of qtyStep {self.qty_step}"
         if price <= ZERO:
             return f"price must be positive, was {price}"
-        if not on_tick and price % self.tick_size:
+        if not price_on_tick and price % self.tick_size:
             return f"price {price} is not a multiple of tickSize {self.tick_size}"
-        if qty < self.min_qty:
-            return f"qty {qty} is below minOrderQty {self.min_qty}"
-        limit = self.max_market_qty if market else self.max_qty
-        if qty > limit:
-            return f"qty {qty} is above the {'market' if market else 'limit'} order maximum {limit}"
+        if not qty_passes:
+            if qty < self.min_qty:
+                return f"qty {qty} is below minOrderQty {self.min_qty}"
+            limit = self.max_market_qty if market else self.max_qty
+            if qty > limit:
+                return f"qty {qty} is above the {'market' if market else 'limit'} order maximum {limit}"
         # Bybit waives the minimum notional for reduce-only orders so a small remainder can be closed.
         if not reduce_only and qty * price < self.min_notional:
             return f"notional {qty * price} is below minNotionalValue {self.min_notional}"

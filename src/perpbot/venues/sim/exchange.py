@@ -47,6 +47,7 @@ from perpbot.venues.sim.config import SimVenueConfig
 ZERO: Final = Decimal(0)
 ONE: Final = Decimal(1)
 _BPS: Final = Decimal("0.0001")
+_QTY_PASSED_LIMIT: Final = 64  # see `_Book.market_qty_passed`
 _INF: Final = math.inf  # compiled, float("inf") parsed its text at every use
 # The attached orders' tags, read once: compiled, an enum's `value` is a generic lookup and a call into enum.
 _STOP_TAG: Final = TriggerKind.STOP_LOSS.value
@@ -134,6 +135,16 @@ class _Live:
         return self.request.qty - self.filled if self.filled else self.request.qty
 
 
+def _discard(queue: list[_Live], live: _Live) -> bool:
+    """Take `live` off `queue` if it is there. Found by identity: `in` and `remove` compared it with each entry
+    (by `__eq__`, then identity), and a loop over the queues in a tuple built the tuple and iterated it generically."""
+    for i in range(len(queue)):
+        if queue[i] is live:
+            del queue[i]
+            return True
+    return False
+
+
 @dataclass(slots=True)
 class _Book:
     instrument: Instrument
@@ -160,6 +171,10 @@ class _Book:
     # `SimVenue.activation_levels`, until a call that can change the book or its position drops it (`_changing`):
     # an attribute, where a dict by symbol cost a lookup at every read and every change.
     levels: tuple[float, float, float, float] | None = None
+    # The quantities market orders passed the instrument's quantity rules with, by id (each held, so its id is its
+    # own): a run's orders take a few sizes over and over, the same Decimal objects (`shared_decimal`), and the
+    # rules of a quantity depend on nothing else. Bounded: cleared when full.
+    market_qty_passed: dict[int, Decimal] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -439,12 +454,15 @@ class SimVenue:
             return "10001: no market price yet for a market order"
         market = request.order_type is OrderType.MARKET
         qty = request.qty
-        if rounded:
-            problem = inst.check_order_on_tick(qty, ref, market=market, reduce_only=request.reduce_only)
-        else:
-            problem = inst.check_order(qty, ref, market=market, reduce_only=request.reduce_only)
+        passed = book.market_qty_passed
+        qty_passes = market and passed.get(id(qty)) is qty
+        problem = inst.check_order_knowing(qty, ref, market, request.reduce_only, qty_passes, rounded)
         if problem is not None:
             return f"10001: {problem}"
+        if market and not qty_passes:
+            if len(passed) >= _QTY_PASSED_LIMIT:
+                passed.clear()
+            passed[id(qty)] = qty
         # Each price checked in a call of its own: a tuple of (name, value) pairs was made for every order. The
         # price `check_order` just tested (the limit price, or the trigger) is on the tick, so is not tested again.
         tick = inst.tick_size
@@ -644,30 +662,29 @@ class SimVenue:
         self._update_liquidation(book)
 
     def _remove(self, book: _Book, live: _Live) -> None:
-        """Take `live` off whichever queue holds it (a market order or a triggered one was taken off already).
-        Found by identity: `in` and `remove` compared it with each entry (by `__eq__`, then identity)."""
-        for queue in (book.market, book.limits, book.conditionals):
-            for i in range(len(queue)):
-                if queue[i] is live:
-                    del queue[i]
-                    return
+        """Take `live` off whichever queue holds it (a market order or a triggered one was taken off already)."""
+        if not _discard(book.market, live) and not _discard(book.limits, live):
+            _discard(book.conditionals, live)
 
     def _finish(self, live: _Live, status: OrderStatus, ts: int, reason: str) -> None:
         self._status[live.request.client_id] = _known(status, live.filled)
         self._events.append(OrderCancelled(ts, live.request.client_id, reason))
 
     def _clear_protection(self, book: _Book, ts: int) -> None:
-        """The position closed or flipped: its reduce-only orders go, as Bybit's TP/SL clear does. Each queue is
-        walked in place, in order, without a copy of it."""
-        for queue in (book.conditionals, book.limits):
-            i = 0
-            while i < len(queue):
-                live = queue[i]
-                if live.request.reduce_only:
-                    del queue[i]
-                    self._finish(live, OrderStatus.CANCELLED, ts, "CancelByTpSlTsClear")
-                else:
-                    i += 1
+        """The position closed or flipped: its reduce-only orders go, as Bybit's TP/SL clear does."""
+        self._cancel_reduce_only(book.conditionals, ts)
+        self._cancel_reduce_only(book.limits, ts)
+
+    def _cancel_reduce_only(self, queue: list[_Live], ts: int) -> None:
+        """Cancel the reduce-only orders of one queue, in order, walking it in place (no copy of it)."""
+        i = 0
+        while i < len(queue):
+            live = queue[i]
+            if live.request.reduce_only:
+                del queue[i]
+                self._finish(live, OrderStatus.CANCELLED, ts, "CancelByTpSlTsClear")
+            else:
+                i += 1
 
     def _attach_protection(self, book: _Book, parent: _Live, qty: Decimal, ts: int) -> None:
         """Place the entry's stop and take-profit, sized to the position it opened (Bybit's Full mode)."""
