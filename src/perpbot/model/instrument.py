@@ -9,6 +9,8 @@ from typing import Final
 
 ZERO: Final = Decimal(0)  # compared with as a Decimal: against the int 0, every comparison converted it
 _ONE: Final = Decimal(1)
+# The class, for `isinstance` in the rounding: compiled, the imported name was a module dict lookup at every call.
+_DECIMAL: Final = Decimal
 
 # Powers of ten as floats, each exact (10**22 is the last that is), and as Decimals 1E-places: `float_decimal`
 # divides by the one and multiplies by the other. Final: compiled, they are read without a module lookup.
@@ -154,7 +156,7 @@ class Instrument:
 
     def round_price(self, price: Decimal | float, mode: str = ROUND_HALF_EVEN) -> Decimal:
         """Quantise a price to the tick; `mode` is a decimal rounding mode (floor for bids, ceiling for asks)."""
-        value = price if isinstance(price, Decimal) else float_decimal(float(price), self._price_places)
+        value = price if isinstance(price, _DECIMAL) else float_decimal(float(price), self._price_places)
         if self._tick_is_place:
             return value.quantize(self.tick_size, mode)  # positional: compiled, a keyword costs an argument parse
         ticks = (value / self.tick_size).to_integral_value(mode)
@@ -183,7 +185,7 @@ class Instrument:
 
     def round_qty(self, qty: Decimal | float) -> Decimal:
         """Quantise a quantity down to the step: never trade more than was sized."""
-        value = qty if isinstance(qty, Decimal) else float_decimal(float(qty))
+        value = qty if isinstance(qty, _DECIMAL) else float_decimal(float(qty))
         if self._step_is_place:
             return value.quantize(self.qty_step, ROUND_DOWN)
         steps = (value / self.qty_step).to_integral_value(ROUND_DOWN)

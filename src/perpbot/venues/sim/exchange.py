@@ -654,12 +654,17 @@ class SimVenue:
         if done:
             self._remove(book, live)
         after = book.position.qty
-        # Decimals tested by their truth where a comparison with zero cost a Decimal comparison.
-        if not after or (position and (after > ZERO) != (position > ZERO)):
+        if not after:
             self._clear_protection(book, ts)
-        if (request.stop_loss is not None or request.take_profit is not None) and first and after:
-            self._attach_protection(book, live, shared_decimal(abs(after)), ts)
-        self._update_liquidation(book)
+            book.liquidation_price = None
+            return
+        long = after > ZERO
+        if position and long != (position > ZERO):  # flipped
+            self._clear_protection(book, ts)
+        size = after if long else -after  # abs(after), its sign read once for the protection and the liquidation
+        if (request.stop_loss is not None or request.take_profit is not None) and first:
+            self._attach_protection(book, live, shared_decimal(size), ts)
+        self._set_liquidation(book, size, long)
 
     def _remove(self, book: _Book, live: _Live) -> None:
         """Take `live` off whichever queue holds it (a market order or a triggered one was taken off already)."""
@@ -719,17 +724,22 @@ class SimVenue:
 
     def _update_liquidation(self, book: _Book) -> None:
         """The position's liquidation price, after every fill (the searches need it as soon as it moves)."""
-        pos = book.position
-        if not pos.qty:
+        qty = book.position.qty
+        if not qty:
             book.liquidation_price = None
             return
-        entry = pos.entry_price
+        long = qty > ZERO
+        self._set_liquidation(book, qty if long else -qty, long)
+
+    def _set_liquidation(self, book: _Book, size: Decimal, long: bool) -> None:
+        """The liquidation price of the open position, of `size` (its |qty|) on the `long` side or the short."""
+        entry = book.position.cost / size  # `Position.entry_price`, with the |qty| the caller has
         factors = book.liquidation_factors
         if factors is None:  # the leverage changes only while flat: the factors serve every fill until it does
             mmr = book.instrument.maintenance_margin_rate
             factors = book.liquidation_factors = (liquidation_factor(book.leverage, mmr, long=True),
                                                   liquidation_factor(book.leverage, mmr, long=False))
-        if pos.qty > ZERO:
+        if long:
             book.liquidation_price = book.instrument.round_price(entry * factors[0], ROUND_CEILING)
         else:
             book.liquidation_price = book.instrument.round_price(entry * factors[1], ROUND_FLOOR)
