@@ -161,6 +161,7 @@ class _Book:
     limits: list[_Live] = field(default_factory=list)
     conditionals: list[_Live] = field(default_factory=list)
     liquidation_price: Decimal | None = None
+    liquidation_long: bool = False  # the side of the position `liquidation_price` is for, when it is set
     # What the entry is multiplied by for the liquidation price, long and short, at this leverage (see
     # `SimVenue._update_liquidation`): made on the first fill after the leverage is set.
     liquidation_factors: tuple[Decimal, Decimal] | None = None
@@ -341,7 +342,7 @@ class SimVenue:
                 rise_ge = min(rise_ge, level)
         if book.liquidation_price is not None:
             level = float(book.liquidation_price)
-            if book.position.qty > ZERO:
+            if book.liquidation_long:
                 fall_le = max(fall_le, level)
             else:
                 rise_ge = min(rise_ge, level)
@@ -491,8 +492,10 @@ class SimVenue:
             return "EC_PostOnlyWillTakeLiquidity"
         # Isolated margin: the part of the order that adds exposure needs initial margin + taker fee. Against the
         # position, only what exceeds it adds (`max(0, qty - |position|)`, written out); the rest closes.
+        held = ZERO
         if against:
-            excess = qty - abs(position)
+            held = abs(position)
+            excess = qty - held
             adds = excess if excess > ZERO else ZERO
         else:
             adds = qty
@@ -500,8 +503,8 @@ class SimVenue:
             notional = adds * ref  # the same product both terms had each made
             need = notional / book.leverage + notional * self._taker
             free = self.balance - self._locked_margin()
-            if adds is not qty:  # the closing part pays its taker fee too
-                free -= (qty - adds) * ref * self._taker
+            if adds is not qty:  # the closing part, all the position (qty - adds, the same number), pays its fee too
+                free -= held * ref * self._taker
             if need > free:
                 return f"110007: available balance {free:.2f} is below the {need:.2f} this order needs"
         return None
@@ -739,6 +742,7 @@ class SimVenue:
             mmr = book.instrument.maintenance_margin_rate
             factors = book.liquidation_factors = (liquidation_factor(book.leverage, mmr, long=True),
                                                   liquidation_factor(book.leverage, mmr, long=False))
+        book.liquidation_long = long
         if long:
             book.liquidation_price = book.instrument.round_price(entry * factors[0], ROUND_CEILING)
         else:
