@@ -144,15 +144,19 @@ def test_the_pool_of_shared_decimals_stays_bounded() -> None:
 
 @settings(max_examples=500, deadline=None)
 @given(st.integers(-3, 2_000_000), st.integers(-3, 3_000_000), st.booleans(), st.booleans(),
-       st.sampled_from(["BTCUSDT", "DOGEUSDT", "SOLUSDT"]))
-def test_the_check_of_a_price_on_the_tick_is_the_whole_check(steps: int, ticks: int, market: bool,
-                                                             reduce_only: bool, symbol: str) -> None:
-    # `check_order_on_tick` skips the tick test of a price round_price made: it cannot fail there, so every answer
-    # (each rule's text included) is check_order's.
+       st.sampled_from(["BTCUSDT", "DOGEUSDT", "SOLUSDT"]), st.integers(-3, 2_000_000))
+def test_a_check_told_what_passes_is_the_whole_check(steps: int, ticks: int, market: bool, reduce_only: bool,
+                                                     symbol: str, other_steps: int) -> None:
+    # `check_order_knowing` skips the tick test of a price round_price made, and the quantity's own rules when the
+    # same qty passed them before (with any price): neither can fail there, so every answer (each rule's text
+    # included) is check_order's.
     ins = REFERENCE_INSTRUMENTS[symbol]
     qty, price = ins.qty_step * steps, ins.round_price(ins.tick_size * ticks)
-    assert ins.check_order_on_tick(qty, price, market=market, reduce_only=reduce_only) == ins.check_order(
-        qty, price, market=market, reduce_only=reduce_only)
+    whole = ins.check_order(qty, price, market=market, reduce_only=reduce_only)
+    assert ins.check_order_knowing(qty, price, market, reduce_only, False, True) == whole
+    if ins.check_order(qty, ins.tick_size * other_steps, market=market, reduce_only=True) is None:
+        assert ins.check_order_knowing(qty, price, market, reduce_only, True, True) == whole
+        assert ins.check_order_knowing(qty, price, market, reduce_only, True, False) == whole
 
 
 @settings(max_examples=3000, deadline=None)

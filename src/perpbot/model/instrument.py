@@ -9,6 +9,8 @@ from typing import Final
 
 ZERO: Final = Decimal(0)  # compared with as a Decimal: against the int 0, every comparison converted it
 _ONE: Final = Decimal(1)
+# The class, for `isinstance` in the rounding: compiled, the imported name was a module dict lookup at every call.
+_DECIMAL: Final = Decimal
 
 # Powers of ten as floats, each exact (10**22 is the last that is), and as Decimals 1E-places: `float_decimal`
 # divides by the one and multiplies by the other. Final: compiled, they are read without a module lookup.
@@ -154,7 +156,7 @@ class Instrument:
 
     def round_price(self, price: Decimal | float, mode: str = ROUND_HALF_EVEN) -> Decimal:
         """Quantise a price to the tick; `mode` is a decimal rounding mode (floor for bids, ceiling for asks)."""
-        value = price if isinstance(price, Decimal) else float_decimal(float(price), self._price_places)
+        value = price if isinstance(price, _DECIMAL) else float_decimal(float(price), self._price_places)
         if self._tick_is_place:
             return value.quantize(self.tick_size, mode)  # positional: compiled, a keyword costs an argument parse
         ticks = (value / self.tick_size).to_integral_value(mode)
@@ -183,7 +185,7 @@ class Instrument:
 
     def round_qty(self, qty: Decimal | float) -> Decimal:
         """Quantise a quantity down to the step: never trade more than was sized."""
-        value = qty if isinstance(qty, Decimal) else float_decimal(float(qty))
+        value = qty if isinstance(qty, _DECIMAL) else float_decimal(float(qty))
         if self._step_is_place:
             return value.quantize(self.qty_step, ROUND_DOWN)
         steps = (value / self.qty_step).to_integral_value(ROUND_DOWN)
@@ -191,30 +193,30 @@ class Instrument:
 
     def check_order(self, qty: Decimal, price: Decimal, *, market: bool, reduce_only: bool) -> str | None:
         """Return why Bybit would reject this order, or None when it passes the filters."""
-        return self._check_order(qty, price, market, reduce_only, False)
+        return self.check_order_knowing(qty, price, market, reduce_only, False, False)
 
-    def check_order_on_tick(self, qty: Decimal, price: Decimal, *, market: bool, reduce_only: bool) -> str | None:
-        """`check_order` for a price `round_price` made: it lies on the tick, so its tick test is skipped (a
-        remainder and a test, some 700 instructions compiled)."""
-        return self._check_order(qty, price, market, reduce_only, True)
-
-    def _check_order(self, qty: Decimal, price: Decimal, market: bool, reduce_only: bool,
-                     on_tick: bool) -> str | None:
-        """The filters in Bybit's order, the first that fails named. A remainder is tested by its truth: a
-        comparison with zero cost a Decimal comparison more."""
-        if qty <= ZERO:
-            return f"qty must be positive, was {qty}"
-        if qty % self.qty_step:
-            return f"qty {qty} is not a multiple of qtyStep {self.qty_step}"
+    def check_order_knowing(self, qty: Decimal, price: Decimal, market: bool, reduce_only: bool, qty_passes: bool,
+                            price_on_tick: bool) -> str | None:
+        """`check_order`, skipping the rules the caller knows pass: `qty_passes`, the quantity's own (positive, on
+        the step, within the minimum and this kind of order's maximum: the same qty passed them before), and
+        `price_on_tick`, the tick test of a price `round_price` made. Whatever is left fails in the same order, so
+        the answer is `check_order`'s. The filters are in Bybit's order, the first that fails named; a remainder is
+        tested by its truth (a comparison with zero cost a Decimal comparison more)."""
+        if not qty_passes:
+            if qty <= ZERO:
+                return f"qty must be positive, was {qty}"
+            if qty % self.qty_step:
+                return f"qty {qty} is not a multiple of qtyStep {self.qty_step}"
         if price <= ZERO:
             return f"price must be positive, was {price}"
-        if not on_tick and price % self.tick_size:
+        if not price_on_tick and price % self.tick_size:
             return f"price {price} is not a multiple of tickSize {self.tick_size}"
-        if qty < self.min_qty:
-            return f"qty {qty} is below minOrderQty {self.min_qty}"
-        limit = self.max_market_qty if market else self.max_qty
-        if qty > limit:
-            return f"qty {qty} is above the {'market' if market else 'limit'} order maximum {limit}"
+        if not qty_passes:
+            if qty < self.min_qty:
+                return f"qty {qty} is below minOrderQty {self.min_qty}"
+            limit = self.max_market_qty if market else self.max_qty
+            if qty > limit:
+                return f"qty {qty} is above the {'market' if market else 'limit'} order maximum {limit}"
         # Bybit waives the minimum notional for reduce-only orders so a small remainder can be closed.
         if not reduce_only and qty * price < self.min_notional:
             return f"notional {qty * price} is below minNotionalValue {self.min_notional}"

@@ -361,3 +361,22 @@ def test_a_closed_position_cancels_its_reduce_only_orders_in_order() -> None:
     status = {e.client_id: (e.status, e.filled_qty) for e in v.drain_events() if isinstance(e, OrderStatusReport)}
     assert status == {"o1s": (OrderStatus.CANCELLED, D(0)), "x2": (OrderStatus.CANCELLED, D(0)),
                       "b1": (OrderStatus.NEW, D(0)), "c1": (OrderStatus.FILLED, D("0.1"))}
+
+
+def test_a_qty_that_passed_before_is_still_checked_against_the_price() -> None:
+    # The same qty object passes the quantity rules once for all; the rules of the price and the notional are
+    # checked again for every order, and a limit order checks everything.
+    v = venue()
+    qty = D("0.001")
+    v.mark(BTC, 50000.0)
+    v.submit(market("q1", Side.BUY, "0.001"), 0)
+    v.submit(OrderRequest("q2", BTC, Side.BUY, OrderType.MARKET, qty), 0)
+    v.mark(BTC, 1000.0)
+    v.submit(OrderRequest("q3", BTC, Side.BUY, OrderType.MARKET, qty), 0)
+    v.submit(OrderRequest("q4", BTC, Side.BUY, OrderType.LIMIT, qty, price=D("1000.05")), 0)
+    events = v.drain_events()
+    assert [e.client_id for e in events if isinstance(e, OrderAccepted)] == ["q1", "q2"]
+    assert {e.client_id: e.reason for e in events if isinstance(e, OrderRejected)} == {
+        "q3": "10001: notional 1.0000 is below minNotionalValue 5",
+        "q4": "10001: price 1000.05 is not a multiple of tickSize 0.1",
+    }

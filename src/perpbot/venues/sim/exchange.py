@@ -47,6 +47,8 @@ from perpbot.venues.sim.config import SimVenueConfig
 ZERO: Final = Decimal(0)
 ONE: Final = Decimal(1)
 _BPS: Final = Decimal("0.0001")
+_QTY_PASSED_LIMIT: Final = 64  # see `_Book.market_qty_passed`
+_INF: Final = math.inf  # compiled, float("inf") parsed its text at every use
 # The attached orders' tags, read once: compiled, an enum's `value` is a generic lookup and a call into enum.
 _STOP_TAG: Final = TriggerKind.STOP_LOSS.value
 _TAKE_TAG: Final = TriggerKind.TAKE_PROFIT.value
@@ -133,6 +135,16 @@ class _Live:
         return self.request.qty - self.filled if self.filled else self.request.qty
 
 
+def _discard(queue: list[_Live], live: _Live) -> bool:
+    """Take `live` off `queue` if it is there. Found by identity: `in` and `remove` compared it with each entry
+    (by `__eq__`, then identity), and a loop over the queues in a tuple built the tuple and iterated it generically."""
+    for i in range(len(queue)):
+        if queue[i] is live:
+            del queue[i]
+            return True
+    return False
+
+
 @dataclass(slots=True)
 class _Book:
     instrument: Instrument
@@ -149,6 +161,7 @@ class _Book:
     limits: list[_Live] = field(default_factory=list)
     conditionals: list[_Live] = field(default_factory=list)
     liquidation_price: Decimal | None = None
+    liquidation_long: bool = False  # the side of the position `liquidation_price` is for, when it is set
     # What the entry is multiplied by for the liquidation price, long and short, at this leverage (see
     # `SimVenue._update_liquidation`): made on the first fill after the leverage is set.
     liquidation_factors: tuple[Decimal, Decimal] | None = None
@@ -156,6 +169,13 @@ class _Book:
     # that cost object (a fill replaces it), so an order's margin check divides only what changed.
     margin: Decimal = ZERO
     margin_of: Decimal | None = None
+    # `SimVenue.activation_levels`, until a call that can change the book or its position drops it (`_changing`):
+    # an attribute, where a dict by symbol cost a lookup at every read and every change.
+    levels: tuple[float, float, float, float] | None = None
+    # The quantities market orders passed the instrument's quantity rules with, by id (each held, so its id is its
+    # own): a run's orders take a few sizes over and over, the same Decimal objects (`shared_decimal`), and the
+    # rules of a quantity depend on nothing else. Bounded: cleared when full.
+    market_qty_passed: dict[int, Decimal] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -186,10 +206,9 @@ class SimVenue:
         self._maker = config.maker_fee
         self._slip = config.slippage_bps * _BPS
         self._through = config.limit_fill == "through"
-        # activation_levels per symbol, dropped by every call that can change that symbol's book or position
-        # (`_changing`), and the symbols such calls touched since the driver last asked (`take_changed`): a
-        # backtest of many symbols then revisits only those after an event, which keeps its cost linear
-        self._levels: dict[str, tuple[float, float, float, float]] = {}
+        # The symbols calls that can change a book or position (`_changing`) touched since the driver last asked
+        # (`take_changed`): a backtest of many symbols then revisits only those after an event, which keeps its
+        # cost linear. Each book keeps its activation levels until such a call drops them.
         self._changed: set[str] = set()
 
     # ----------------------------------------------------------------- the Venue protocol
@@ -298,12 +317,12 @@ class SimVenue:
         Unused levels are +/-inf. The backtest searches candles for the first bar crossing one. The same
         tuple comes back until a call changes the symbol's orders or position.
         """
-        cached = self._levels.get(symbol)
+        book = self._book(symbol)
+        cached = book.levels
         if cached is not None:
             return cached
-        book = self._book(symbol)
-        rise_ge = rise_gt = float("inf")
-        fall_le = fall_lt = float("-inf")
+        rise_ge = rise_gt = _INF
+        fall_le = fall_lt = -_INF
         for live in book.conditionals:
             level = float(live.request.trigger_price)  # type: ignore[arg-type]
             if self._rises(live.request):
@@ -323,11 +342,11 @@ class SimVenue:
                 rise_ge = min(rise_ge, level)
         if book.liquidation_price is not None:
             level = float(book.liquidation_price)
-            if book.position.qty > ZERO:
+            if book.liquidation_long:
                 fall_le = max(fall_le, level)
             else:
                 rise_ge = min(rise_ge, level)
-        levels = self._levels[symbol] = (rise_ge, rise_gt, fall_le, fall_lt)
+        levels = book.levels = (rise_ge, rise_gt, fall_le, fall_lt)
         return levels
 
     # ----------------------------------------------------------------- driving the simulation
@@ -396,7 +415,7 @@ class SimVenue:
         the symbol is noted as changed. Every call that can move a symbol's orders or position takes its book
         through here."""
         book = self._book(symbol)
-        self._levels.pop(symbol, None)
+        book.levels = None
         self._changed.add(symbol)
         return book
 
@@ -436,12 +455,15 @@ class SimVenue:
             return "10001: no market price yet for a market order"
         market = request.order_type is OrderType.MARKET
         qty = request.qty
-        if rounded:
-            problem = inst.check_order_on_tick(qty, ref, market=market, reduce_only=request.reduce_only)
-        else:
-            problem = inst.check_order(qty, ref, market=market, reduce_only=request.reduce_only)
+        passed = book.market_qty_passed
+        qty_passes = market and passed.get(id(qty)) is qty
+        problem = inst.check_order_knowing(qty, ref, market, request.reduce_only, qty_passes, rounded)
         if problem is not None:
             return f"10001: {problem}"
+        if market and not qty_passes:
+            if len(passed) >= _QTY_PASSED_LIMIT:
+                passed.clear()
+            passed[id(qty)] = qty
         # Each price checked in a call of its own: a tuple of (name, value) pairs was made for every order. The
         # price `check_order` just tested (the limit price, or the trigger) is on the tick, so is not tested again.
         tick = inst.tick_size
@@ -470,8 +492,10 @@ class SimVenue:
             return "EC_PostOnlyWillTakeLiquidity"
         # Isolated margin: the part of the order that adds exposure needs initial margin + taker fee. Against the
         # position, only what exceeds it adds (`max(0, qty - |position|)`, written out); the rest closes.
+        held = ZERO
         if against:
-            excess = qty - abs(position)
+            held = abs(position)
+            excess = qty - held
             adds = excess if excess > ZERO else ZERO
         else:
             adds = qty
@@ -479,8 +503,8 @@ class SimVenue:
             notional = adds * ref  # the same product both terms had each made
             need = notional / book.leverage + notional * self._taker
             free = self.balance - self._locked_margin()
-            if adds is not qty:  # the closing part pays its taker fee too
-                free -= (qty - adds) * ref * self._taker
+            if adds is not qty:  # the closing part, all the position (qty - adds, the same number), pays its fee too
+                free -= held * ref * self._taker
             if need > free:
                 return f"110007: available balance {free:.2f} is below the {need:.2f} this order needs"
         return None
@@ -633,38 +657,42 @@ class SimVenue:
         if done:
             self._remove(book, live)
         after = book.position.qty
-        # Decimals tested by their truth where a comparison with zero cost a Decimal comparison.
-        if not after or (position and (after > ZERO) != (position > ZERO)):
+        if not after:
             self._clear_protection(book, ts)
-        if (request.stop_loss is not None or request.take_profit is not None) and first and after:
-            self._attach_protection(book, live, shared_decimal(abs(after)), ts)
-        self._update_liquidation(book)
+            book.liquidation_price = None
+            return
+        long = after > ZERO
+        if position and long != (position > ZERO):  # flipped
+            self._clear_protection(book, ts)
+        size = after if long else -after  # abs(after), its sign read once for the protection and the liquidation
+        if (request.stop_loss is not None or request.take_profit is not None) and first:
+            self._attach_protection(book, live, shared_decimal(size), ts)
+        self._set_liquidation(book, size, long)
 
     def _remove(self, book: _Book, live: _Live) -> None:
-        """Take `live` off whichever queue holds it (a market order or a triggered one was taken off already).
-        Found by identity: `in` and `remove` compared it with each entry (by `__eq__`, then identity)."""
-        for queue in (book.market, book.limits, book.conditionals):
-            for i in range(len(queue)):
-                if queue[i] is live:
-                    del queue[i]
-                    return
+        """Take `live` off whichever queue holds it (a market order or a triggered one was taken off already)."""
+        if not _discard(book.market, live) and not _discard(book.limits, live):
+            _discard(book.conditionals, live)
 
     def _finish(self, live: _Live, status: OrderStatus, ts: int, reason: str) -> None:
         self._status[live.request.client_id] = _known(status, live.filled)
         self._events.append(OrderCancelled(ts, live.request.client_id, reason))
 
     def _clear_protection(self, book: _Book, ts: int) -> None:
-        """The position closed or flipped: its reduce-only orders go, as Bybit's TP/SL clear does. Each queue is
-        walked in place, in order, without a copy of it."""
-        for queue in (book.conditionals, book.limits):
-            i = 0
-            while i < len(queue):
-                live = queue[i]
-                if live.request.reduce_only:
-                    del queue[i]
-                    self._finish(live, OrderStatus.CANCELLED, ts, "CancelByTpSlTsClear")
-                else:
-                    i += 1
+        """The position closed or flipped: its reduce-only orders go, as Bybit's TP/SL clear does."""
+        self._cancel_reduce_only(book.conditionals, ts)
+        self._cancel_reduce_only(book.limits, ts)
+
+    def _cancel_reduce_only(self, queue: list[_Live], ts: int) -> None:
+        """Cancel the reduce-only orders of one queue, in order, walking it in place (no copy of it)."""
+        i = 0
+        while i < len(queue):
+            live = queue[i]
+            if live.request.reduce_only:
+                del queue[i]
+                self._finish(live, OrderStatus.CANCELLED, ts, "CancelByTpSlTsClear")
+            else:
+                i += 1
 
     def _attach_protection(self, book: _Book, parent: _Live, qty: Decimal, ts: int) -> None:
         """Place the entry's stop and take-profit, sized to the position it opened (Bybit's Full mode)."""
@@ -699,17 +727,23 @@ class SimVenue:
 
     def _update_liquidation(self, book: _Book) -> None:
         """The position's liquidation price, after every fill (the searches need it as soon as it moves)."""
-        pos = book.position
-        if not pos.qty:
+        qty = book.position.qty
+        if not qty:
             book.liquidation_price = None
             return
-        entry = pos.entry_price
+        long = qty > ZERO
+        self._set_liquidation(book, qty if long else -qty, long)
+
+    def _set_liquidation(self, book: _Book, size: Decimal, long: bool) -> None:
+        """The liquidation price of the open position, of `size` (its |qty|) on the `long` side or the short."""
+        entry = book.position.cost / size  # `Position.entry_price`, with the |qty| the caller has
         factors = book.liquidation_factors
         if factors is None:  # the leverage changes only while flat: the factors serve every fill until it does
             mmr = book.instrument.maintenance_margin_rate
             factors = book.liquidation_factors = (liquidation_factor(book.leverage, mmr, long=True),
                                                   liquidation_factor(book.leverage, mmr, long=False))
-        if pos.qty > ZERO:
+        book.liquidation_long = long
+        if long:
             book.liquidation_price = book.instrument.round_price(entry * factors[0], ROUND_CEILING)
         else:
             book.liquidation_price = book.instrument.round_price(entry * factors[1], ROUND_FLOOR)
