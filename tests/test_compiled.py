@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from perpbot.compiled import BUILT_MODULES, CORE_MODULES, MANIFEST, CompiledCoreStale, core_build, source_path
-from perpbot.engine import scans
+from perpbot.engine import kernels
 from tests.conftest import REPO_ROOT
 
 
@@ -75,7 +75,7 @@ def test_python_imports_the_build_it_reports() -> None:
     for module in CORE_MODULES:
         file = str(import_module(module).__file__)
         assert file.endswith(tuple(EXTENSION_SUFFIXES)) == compiled, (module, file)
-    assert compiled == scans.COMPILED  # the C kernels, or their Python twins
+    assert compiled == kernels.COMPILED  # the C kernels, or their Python twins
     _compiled_or_skip()
 
 

@@ -19,10 +19,10 @@ from typing import Any, Final, cast
 import numpy as np
 
 from perpbot.collector import collector_paused
+from perpbot.engine.kernels import COMPILED, equity_scan, first_hit, write_row
 from perpbot.engine.market import ArrayMarket
 from perpbot.engine.node import TradingNode
 from perpbot.engine.prepared import PreparedData, PreparedSymbol
-from perpbot.engine.scans import COMPILED, equity_scan, first_hit
 from perpbot.execution.entry import ExecutionConfig
 from perpbot.model import Direction, Intent, Signal
 from perpbot.risk.manager import RiskManager
@@ -36,7 +36,7 @@ _INF: Final = float("inf")
 _NO_LEVELS: Final = (_INF, _INF, -_INF, -_INF)
 _DIRECTIONS: Final = (Direction.FLAT, Direction.LONG, Direction.SHORT)  # by code: 0, 1, -1 (a lookup, not an enum call)
 _SEARCH_AHEAD: Final = 256  # bars an activation search looks past the stretch, for the stretches that follow
-# Compiled, the bar scans are C (`scans`): a bar costs a few instructions and numpy's cost per call never pays, so
+# Compiled, the bar scans are C (`kernels`): a bar costs a few instructions and numpy's cost per call never pays, so
 # every stretch is scanned bar by bar (callgrind, 1 symbol, risk on: 3% fewer instructions than numpy from 64 bars
 # on). Interpreted, numpy takes stretches of 64 bars or more.
 _PLAIN_UP_TO: Final = 1 << 62 if COMPILED else 64
@@ -49,10 +49,10 @@ class LoopTuning:
     Settings, not module constants, so that tests can force each path in the compiled core as well.
     """
 
-    # Stretches of fewer bars are searched for a breaker breach bar by bar (`scans.equity_scan`), longer ones with
+    # Stretches of fewer bars are searched for a breaker breach bar by bar (`kernels.equity_scan`), longer ones with
     # numpy. All of them with the C scans; from 64 bars interpreted (see _PLAIN_UP_TO).
     short_stretch: int = _PLAIN_UP_TO
-    # Activation searches over fewer bars scan them bar by bar (`scans.first_hit`); longer ones use numpy and look
+    # Activation searches over fewer bars scan them bar by bar (`kernels.first_hit`); longer ones use numpy and look
     # _SEARCH_AHEAD bars past the stretch for the stretches that follow.
     short_search: int = _PLAIN_UP_TO
     # With other symbols acting, a bar-by-bar activation search looks this far from its first bar, past its stretch.
@@ -159,13 +159,8 @@ class EquityTrack:
                 self._grow()
             self.count = row + 1
             self.last_bar = bar
-            self.bars[row] = bar
-        self.balance[row] = balance
-        width = self.width
-        at = row * width
-        for j in range(width):
-            self.qty[at + j] = qty[j]
-            self.signed_cost[at + j] = signed_cost[j]
+        # one call (`kernels.write_row`): an array item written from compiled code is a generic call, four a snapshot
+        write_row(self.bars, self.balance, self.qty, self.signed_cost, row, bar, balance, qty, signed_cost)
 
     def _grow(self) -> None:
         rows = max(4096, self.capacity // 4)
@@ -461,7 +456,7 @@ class BacktestLoop:
     def _scan_levels(self, views: _Views, levels: tuple[float, float, float, float], k: int,
                      limit: int) -> int | None:
         """`_next_hit`'s search of bars [k, limit], for stretches too short to repay numpy's cost per call: the same
-        tests (each level in use, against the high or the low), to the first bar that passes (`scans.first_hit`)."""
+        tests (each level in use, against the high or the low), to the first bar that passes (`kernels.first_hit`)."""
         self.searches.plain_activation += 1
         rise_ge, rise_gt, fall_le, fall_lt = levels
         return first_hit(views.high, views.low, k, limit, rise_ge, rise_gt, fall_le, fall_lt)
@@ -528,7 +523,7 @@ class BacktestLoop:
         return None
 
     def _check_breakers_short(self, a: int, b: int, open_ts: memoryview[int]) -> int | None:
-        """`_check_breakers` bar by bar (`scans.equity_scan`), for stretches too short to repay numpy's cost per call:
+        """`_check_breakers` bar by bar (`kernels.equity_scan`), for stretches too short to repay numpy's cost per call:
         the same IEEE operations in the same order (equity adds each position's `qty * close - cost` to the balance;
         the floor is the running peak times the drawdown factor, or the daily floor if higher), so the same calls
         reach the breakers with the same values."""

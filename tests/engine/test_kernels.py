@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perpbot.engine import scans
+from perpbot.engine import kernels
 
-needs_kernels = pytest.mark.skipif(not scans.COMPILED, reason="the C scans are built by `make core`")
+needs_kernels = pytest.mark.skipif(not kernels.COMPILED, reason="the C scans are built by `make core`")
 _INF = math.inf
 prices = st.floats(min_value=0.01, max_value=1e6, allow_nan=False, allow_infinity=False)
 
@@ -24,11 +24,11 @@ def _view(values: list[float]) -> memoryview[Any]:
 
 def test_first_hit_finds_the_first_bar_reaching_a_level() -> None:
     high, low = _view([10, 11, 12, 13]), _view([9, 10, 11, 12])
-    assert scans.py_first_hit(high, low, 0, 3, 12, _INF, -_INF, -_INF) == 2  # high >= 12
-    assert scans.py_first_hit(high, low, 0, 3, _INF, 12, -_INF, -_INF) == 3  # high > 12
-    assert scans.py_first_hit(high, low, 1, 3, _INF, _INF, 10, -_INF) == 1  # low <= 10
-    assert scans.py_first_hit(high, low, 1, 3, _INF, _INF, -_INF, 10) is None  # low < 10 never after bar 0
-    assert scans.py_first_hit(high, low, 0, 3, _INF, _INF, -_INF, -_INF) is None  # no level in use
+    assert kernels.py_first_hit(high, low, 0, 3, 12, _INF, -_INF, -_INF) == 2  # high >= 12
+    assert kernels.py_first_hit(high, low, 0, 3, _INF, 12, -_INF, -_INF) == 3  # high > 12
+    assert kernels.py_first_hit(high, low, 1, 3, _INF, _INF, 10, -_INF) == 1  # low <= 10
+    assert kernels.py_first_hit(high, low, 1, 3, _INF, _INF, -_INF, 10) is None  # low < 10 never after bar 0
+    assert kernels.py_first_hit(high, low, 0, 3, _INF, _INF, -_INF, -_INF) is None  # no level in use
 
 
 def test_equity_scan_stops_at_the_first_bar_under_the_floor() -> None:
@@ -36,10 +36,10 @@ def test_equity_scan_stops_at_the_first_bar_under_the_floor() -> None:
     # long 1 at cost 100 on a balance of 1000: equity 1004, 1001, 995, 990 over bars 1-4
     args = ([closes], [1.0], [100.0], 1000.0, 1, 4, 1000.0)
     # the floor: 0.99 x the peak of 1004 (993.96), above the daily 990; 995 passes, 990 does not
-    assert scans.py_equity_scan(*args, 0.99, 990.0) == (4, 1004.0, 1, 990.0)
-    assert scans.py_equity_scan(*args, 0.992, 0.0) == (3, 1004.0, 1, 995.0)  # 995 < 0.992 x 1004
-    assert scans.py_equity_scan(*args, 0.5, 1002.0) == (2, 1004.0, 1, 1001.0)  # the daily floor is higher
-    assert scans.py_equity_scan(*args, 0.5, 0.0) == (-1, 1004.0, 1, 990.0)  # none: the last bar's equity
+    assert kernels.py_equity_scan(*args, 0.99, 990.0) == (4, 1004.0, 1, 990.0)
+    assert kernels.py_equity_scan(*args, 0.992, 0.0) == (3, 1004.0, 1, 995.0)  # 995 < 0.992 x 1004
+    assert kernels.py_equity_scan(*args, 0.5, 1002.0) == (2, 1004.0, 1, 1001.0)  # the daily floor is higher
+    assert kernels.py_equity_scan(*args, 0.5, 0.0) == (-1, 1004.0, 1, 990.0)  # none: the last bar's equity
 
 
 @needs_kernels
@@ -52,7 +52,7 @@ def test_the_compiled_first_hit_is_its_python_twin(bars: list[tuple[float, float
     last = data.draw(st.integers(first, len(bars) - 1))
     levels = [data.draw(st.one_of(st.just(_INF), prices)) for _ in range(2)]
     levels += [data.draw(st.one_of(st.just(-_INF), prices)) for _ in range(2)]
-    assert scans.first_hit(high, low, first, last, *levels) == scans.py_first_hit(high, low, first, last, *levels)
+    assert kernels.first_hit(high, low, first, last, *levels) == kernels.py_first_hit(high, low, first, last, *levels)
 
 
 @needs_kernels
@@ -69,7 +69,7 @@ def test_the_compiled_equity_scan_is_its_python_twin(count: int, bars: int, data
     keep = data.draw(st.floats(0, 1, allow_nan=False))
     daily = data.draw(st.floats(0, 1e7, allow_nan=False))
     args = (closes, qtys, costs, balance, first, last, peak, keep, daily)
-    compiled, twin = scans.equity_scan(*args), scans.py_equity_scan(*args)
+    compiled, twin = kernels.equity_scan(*args), kernels.py_equity_scan(*args)
     assert compiled[0] == twin[0] and compiled[2] == twin[2]
     assert [x.hex() for x in (compiled[1], compiled[3])] == [x.hex() for x in (twin[1], twin[3])]  # to the bit
 
@@ -79,10 +79,32 @@ def test_the_compiled_scans_refuse_bad_input_by_name() -> None:
     ints: memoryview[Any] = np.arange(4, dtype=np.int64).data
     floats = _view([1.0, 2.0, 3.0, 4.0])
     with pytest.raises(TypeError, match="high must be a 1-D float64 buffer"):
-        scans.first_hit(ints, floats, 0, 3, 1.0, _INF, -_INF, -_INF)
+        kernels.first_hit(ints, floats, 0, 3, 1.0, _INF, -_INF, -_INF)
     with pytest.raises(IndexError, match=r"bars \[0, 9\] outside a series of 4 bars"):
-        scans.first_hit(floats, floats, 0, 9, 1.0, _INF, -_INF, -_INF)
+        kernels.first_hit(floats, floats, 0, 9, 1.0, _INF, -_INF, -_INF)
     with pytest.raises(ValueError, match="same length"):
-        scans.equity_scan([floats], [1.0, 2.0], [0.0], 1.0, 0, 3, 1.0, 0.5, 0.0)
+        kernels.equity_scan([floats], [1.0, 2.0], [0.0], 1.0, 0, 3, 1.0, 0.5, 0.0)
     with pytest.raises(ValueError, match=r"an empty stretch \[3, 2\]"):
-        scans.equity_scan([floats], [1.0], [0.0], 1.0, 3, 2, 1.0, 0.5, 0.0)
+        kernels.equity_scan([floats], [1.0], [0.0], 1.0, 3, 2, 1.0, 0.5, 0.0)
+
+
+def test_write_row_fills_one_snapshot_row() -> None:
+    from array import array
+
+    bars, balances = array("q", bytes(8 * 2)), array("d", bytes(8 * 2))
+    qty, cost = array("d", bytes(8 * 6)), array("d", bytes(8 * 6))
+    for write in (kernels.write_row, kernels.py_write_row):
+        write(bars, balances, qty, cost, 1, 42, 100.5, [1.0, -2.0, 0.0], [10.0, -20.0, 0.0])
+        assert (list(bars), list(balances)) == ([0, 42], [0.0, 100.5])
+        assert (list(qty), list(cost)) == ([0.0] * 3 + [1.0, -2.0, 0.0], [0.0] * 3 + [10.0, -20.0, 0.0])
+
+
+@needs_kernels
+def test_the_compiled_write_row_refuses_a_row_outside_the_arrays_and_wrong_buffers() -> None:
+    from array import array
+
+    bars, balances, qty = array("q", bytes(8)), array("d", bytes(8)), array("d", bytes(8))
+    with pytest.raises(IndexError, match="row 1 of width 1 is outside"):
+        kernels.write_row(bars, balances, qty, qty, 1, 0, 0.0, [0.0], [0.0])
+    with pytest.raises(TypeError, match="bars must be a writable 1-D buffer of format q"):
+        kernels.write_row(balances, balances, qty, qty, 0, 0, 0.0, [0.0], [0.0])

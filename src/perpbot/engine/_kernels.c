@@ -1,4 +1,4 @@
-/* The backtest loop's two bar scans in C: `perpbot.engine.scans` holds their Python twins and says what they do.
+/* The backtest loop's bar-level work in C: `perpbot.engine.kernels` holds the Python twins and says what each does.
  *
  * Compiled with the core (`make core`). Compiled Python reads a float buffer one boxed float at a time, about a
  * hundred instructions a bar, and numpy costs thousands a call on the short stretches between decisions; here a bar
@@ -186,20 +186,92 @@ done:
     return result;
 }
 
-static PyMethodDef scan_methods[] = {
+/* A writable view of a 1-D buffer of 8-byte items of `format` ("d" or "q": an array.array). */
+static int
+row_view(PyObject *obj, Py_buffer *view, const char *format, const char *what)
+{
+    if (PyObject_GetBuffer(obj, view, PyBUF_WRITABLE | PyBUF_FORMAT) < 0) {
+        return -1;
+    }
+    if (view->itemsize != 8 || view->ndim != 1 || view->format == NULL || strcmp(view->format, format) != 0) {
+        PyErr_Format(PyExc_TypeError, "%s must be a writable 1-D buffer of format %s, was %s of %zd-byte items",
+                     what, format, view->format ? view->format : "?", view->itemsize);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+/* write_row(bars, balances, qty, signed_cost, row, bar, balance, qtys, costs) -> None */
+static PyObject *
+write_row(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 9) {
+        PyErr_Format(PyExc_TypeError, "write_row takes 9 arguments, got %zd", nargs);
+        return NULL;
+    }
+    PyObject *qtys = args[7], *costs = args[8];
+    if (!PyList_Check(qtys) || !PyList_Check(costs) || PyList_GET_SIZE(qtys) != PyList_GET_SIZE(costs)) {
+        PyErr_SetString(PyExc_TypeError, "qtys and costs must be lists of the same length");
+        return NULL;
+    }
+    Py_ssize_t width = PyList_GET_SIZE(qtys);
+    Py_ssize_t row = PyLong_AsSsize_t(args[4]);
+    long long bar = PyLong_AsLongLong(args[5]);
+    double balance = PyFloat_AsDouble(args[6]);
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    Py_buffer views[4];
+    const char *formats[4] = {"q", "d", "d", "d"};
+    const char *names[4] = {"bars", "balances", "qty", "signed_cost"};
+    int held = 0;
+    PyObject *result = NULL;
+    for (; held < 4; held++) {
+        if (row_view(args[held], &views[held], formats[held], names[held]) < 0) {
+            goto done;
+        }
+    }
+    if (row < 0 || row >= views[0].len / 8 || row >= views[1].len / 8 || (row + 1) * width > views[2].len / 8
+            || (row + 1) * width > views[3].len / 8) {
+        PyErr_Format(PyExc_IndexError, "row %zd of width %zd is outside the track's arrays", row, width);
+        goto done;
+    }
+    double *qty = (double *)views[2].buf + row * width, *cost = (double *)views[3].buf + row * width;
+    for (Py_ssize_t j = 0; j < width; j++) {
+        qty[j] = PyFloat_AsDouble(PyList_GET_ITEM(qtys, j));
+        cost[j] = PyFloat_AsDouble(PyList_GET_ITEM(costs, j));
+    }
+    if (PyErr_Occurred()) {
+        goto done;
+    }
+    ((long long *)views[0].buf)[row] = bar;
+    ((double *)views[1].buf)[row] = balance;
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    for (int view = 0; view < held; view++) {
+        PyBuffer_Release(&views[view]);
+    }
+    return result;
+}
+
+static PyMethodDef kernel_methods[] = {
     {"first_hit", (PyCFunction)(void (*)(void))first_hit, METH_FASTCALL,
      "first_hit(high, low, first, last, rise_ge, rise_gt, fall_le, fall_lt): the first bar reaching a level, or None"},
     {"equity_scan", (PyCFunction)(void (*)(void))equity_scan, METH_FASTCALL,
      "equity_scan(closes, qtys, costs, balance, first, last, peak, keep, daily): (breach, top, top_bar, end_value)"},
+    {"write_row", (PyCFunction)(void (*)(void))write_row, METH_FASTCALL,
+     "write_row(bars, balances, qty, signed_cost, row, bar, balance, qtys, costs): one row of the equity track"},
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef scan_module = {
-    PyModuleDef_HEAD_INIT, "perpbot.engine._scan", "The backtest loop's bar scans, compiled.", -1, scan_methods,
+static struct PyModuleDef kernels_module = {
+    PyModuleDef_HEAD_INIT, "perpbot.engine._kernels", "The backtest loop's bar-level work, compiled.", -1, kernel_methods,
 };
 
 PyMODINIT_FUNC
-PyInit__scan(void)
+PyInit__kernels(void)
 {
-    return PyModule_Create(&scan_module);
+    return PyModule_Create(&kernels_module);
 }

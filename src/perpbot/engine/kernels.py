@@ -1,13 +1,14 @@
-"""The backtest loop's two bar scans over a quiet stretch: where the venue would first act, and the account's equity
-against the breakers' floors.
+"""The backtest loop's bar-level work: its two scans over a quiet stretch (where the venue would first act, and the
+account's equity against the breakers' floors) and the equity track's row writes.
 
-`make core` compiles them in C (`_scan.c`) beside the core; without it (`make pure`) these Python twins run, with the
+`make core` compiles them in C (`_kernels.c`) beside the core; without it (`make pure`) these Python twins run, with the
 same results: the same tests, the same IEEE operations in the same order (tests hold the two to each other). Either
 takes memoryviews of the candles' float64 arrays and absolute bar indexes.
 """
 
 from __future__ import annotations
 
+from array import array
 from typing import Any
 
 _INF = float("inf")
@@ -47,11 +48,27 @@ def py_equity_scan(closes: list[memoryview[Any]], qtys: list[float], costs: list
     return -1, top, top_bar, value
 
 
-try:  # the compiled twins, when `make core` built them
-    from perpbot.engine import _scan
-except ImportError:  # interpreted core
-    _scan = None  # type: ignore[assignment]
+def py_write_row(bars: array[int], balances: array[float], qty: array[float], signed_cost: array[float], row: int,
+                 bar: int, balance: float, qtys: list[float], costs: list[float]) -> None:
+    """Write one snapshot of the account into row `row` of the equity track's arrays: its bar and balance, and each
+    symbol's qty and signed cost in the rows of `len(qtys)` values of `qty` and `signed_cost`."""
+    if len(qtys) != len(costs):
+        raise TypeError("qtys and costs must be lists of the same length")
+    width = len(qtys)
+    bars[row] = bar
+    balances[row] = balance
+    at = row * width
+    for j in range(width):
+        qty[at + j] = qtys[j]
+        signed_cost[at + j] = costs[j]
 
-first_hit = _scan.first_hit if _scan is not None else py_first_hit
-equity_scan = _scan.equity_scan if _scan is not None else py_equity_scan
-COMPILED = _scan is not None
+
+try:  # the compiled twins, when `make core` built them
+    from perpbot.engine import _kernels
+except ImportError:  # interpreted core
+    _kernels = None  # type: ignore[assignment]
+
+first_hit = _kernels.first_hit if _kernels is not None else py_first_hit
+equity_scan = _kernels.equity_scan if _kernels is not None else py_equity_scan
+write_row = _kernels.write_row if _kernels is not None else py_write_row
+COMPILED = _kernels is not None
