@@ -287,9 +287,13 @@ class BacktestLoop:
         at_open = _view(ts)
         last_decision = n - 2  # an order decided at the last close could never fill
         decision_arrays = self._decision_bars(last_decision)
-        decision_bars, bounds, deciding = _view(decision_arrays[0]), _view(decision_arrays[1]), decision_arrays[2]
+        # The schedule as lists of ints (a few per decision): an item of a list of ints is read directly, where a
+        # memoryview's is a generic call with the index boxed.
+        decision_bars: list[int] = decision_arrays[0].tolist()
+        bounds: list[int] = decision_arrays[1].tolist()
+        deciding = decision_arrays[2]
         funding = self._funding_schedule()
-        hard = _view(np.arange(n, dtype=np.int64) if self.step_every_bar else _hard_bars(ts, funding, last_decision))
+        hard: list[int] = (list(range(n)) if self.step_every_bar else _hard_bars(ts, funding, last_decision).tolist())
         risk_on = self.risk.config.enabled
         self._snapshot(0)
         k = 0
