@@ -346,7 +346,8 @@ class BacktestLoop:
                     continue
             if t is not None:
                 self.market.index = t
-                for sym, views in zip(self._syms, self._views, strict=True):
+                for i, sym in enumerate(self._syms):  # by index: `zip(..., strict=True)` is a generic call
+                    views = self._views[i]
                     self.venue.intrabar(sym.symbol, at_open[t], views.open[t], views.high[t], views.low[t],
                                         views.close[t])
                 self.node.process_events()
@@ -603,7 +604,8 @@ class BacktestLoop:
             self._balance_exact = exact_balance
             self._balance_now = float(exact_balance)
         balance = self._balance_now
-        self._open_now = [(i, q, c) for i, (q, c) in enumerate(zip(qty, cost, strict=True)) if q != 0]
+        # by index: compiled, `zip(..., strict=True)` is a generic call with a keyword, a tenth of a snapshot
+        self._open_now = [(i, qty[i], cost[i]) for i in range(len(qty)) if qty[i] != 0]
         self._track.record(k, balance, qty, cost)
 
     def _build_curve(self, n: int) -> tuple[np.ndarray, np.ndarray]:
