@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from perpbot import kernels
 from perpbot.compiled import BUILT_MODULES, CORE_MODULES, MANIFEST, CompiledCoreStale, core_build, source_path
-from perpbot.engine import kernels
 from tests.conftest import REPO_ROOT
 
 

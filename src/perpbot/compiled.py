@@ -43,8 +43,8 @@ CORE_MODULES = (
     "perpbot.engine.backtest",
 )
 # Written in C, built beside the mypyc modules and checked against their source the same way; each has a Python
-# twin that runs when the core is interpreted (see perpbot.engine.kernels).
-C_KERNELS = ("perpbot.engine._kernels",)
+# twin that runs when the core is interpreted (see perpbot.kernels).
+C_KERNELS = ("perpbot._kernels",)
 BUILT_MODULES = (*CORE_MODULES, *C_KERNELS)  # what a compiled core consists of
 RUNTIME_LIBRARY = "perpbot_core__mypyc"  # the C runtime mypyc shares between the modules, beside the package
 MANIFEST = "_compiled.json"  # {module: sha256 of the source it was compiled from}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from perpbot.analytics.numbers import json_number, safe_ratio
+from perpbot.kernels import decimal_float
 from perpbot.model import Trade
 
 NO_LABEL = "(none)"
@@ -63,8 +64,9 @@ def _longest_runs(pnl: list[float]) -> tuple[int, int]:
 
 
 def trade_pnl(trades: Sequence[Trade]) -> list[float]:
-    """Each trade's net PnL as a float, in the given order: what every statistic here is made of."""
-    return [float(t.net_pnl) for t in trades]
+    """Each trade's net PnL as a float, in the given order: what every statistic here is made of (`decimal_float`
+    is `float`, without the write-and-parse for most decimals)."""
+    return [decimal_float(t.net_pnl) for t in trades]
 
 
 def _net_pnl(trades: Sequence[Trade], pnl: Sequence[float] | None) -> Sequence[float]:

@@ -19,11 +19,11 @@ from typing import Any, Final, cast
 import numpy as np
 
 from perpbot.collector import collector_paused
-from perpbot.engine.kernels import COMPILED, equity_scan, first_hit, write_row
 from perpbot.engine.market import ArrayMarket
 from perpbot.engine.node import TradingNode
 from perpbot.engine.prepared import PreparedData, PreparedSymbol
 from perpbot.execution.entry import ExecutionConfig
+from perpbot.kernels import COMPILED, decimal_float, equity_scan, first_hit, write_row
 from perpbot.model import Direction, Intent, Signal
 from perpbot.risk.manager import RiskManager
 from perpbot.signals.codes import regime_name
@@ -489,7 +489,7 @@ class BacktestLoop:
         assert peak is not None and day is not None
         cached = self._floors
         if cached is None or cached[0] is not peak or cached[1] is not day:
-            cached = (peak, day, float(peak), breakers.drawdown_floor(1.0), breakers.daily_floor(day))
+            cached = (peak, day, decimal_float(peak), breakers.drawdown_floor(1.0), breakers.daily_floor(day))
             self._floors = cached
         return cached[2], cached[3], cached[4]
 
@@ -593,8 +593,9 @@ class BacktestLoop:
             if known[0] is exact[0] and known[1] is exact[1]:
                 q, c = known[2], known[3]
             else:
-                q = float(exact[0])
-                c = float(exact[1]) if exact[0] >= ZERO else -float(exact[1])
+                # `kernels.decimal_float`: float() writes a Decimal's text and parses it back
+                q = decimal_float(exact[0])
+                c = decimal_float(exact[1]) if exact[0] >= ZERO else -decimal_float(exact[1])
                 seen[i] = (exact[0], exact[1], q, c)
             qty[i] = q
             cost[i] = c
@@ -602,7 +603,7 @@ class BacktestLoop:
         exact_balance = self.node.ledger.balance
         if exact_balance is not self._balance_exact:  # replaced, never changed, like a position's Decimals
             self._balance_exact = exact_balance
-            self._balance_now = float(exact_balance)
+            self._balance_now = decimal_float(exact_balance)
         balance = self._balance_now
         # by index: compiled, `zip(..., strict=True)` is a generic call with a keyword, a tenth of a snapshot
         self._open_now = [(i, qty[i], cost[i]) for i in range(len(qty)) if qty[i] != 0]

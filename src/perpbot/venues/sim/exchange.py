@@ -16,6 +16,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Final
 
 from perpbot.execution.positions import Position, PositionBook
+from perpbot.kernels import decimal_float
 from perpbot.model import (
     Fill,
     FundingPayment,
@@ -324,13 +325,13 @@ class SimVenue:
         rise_ge = rise_gt = _INF
         fall_le = fall_lt = -_INF
         for live in book.conditionals:
-            level = float(live.request.trigger_price)  # type: ignore[arg-type]
+            level = decimal_float(live.request.trigger_price)  # type: ignore[arg-type]
             if self._rises(live.request):
                 rise_ge = min(rise_ge, level)
             else:
                 fall_le = max(fall_le, level)
         for live in book.limits:
-            level = float(live.request.price)  # type: ignore[arg-type]
+            level = decimal_float(live.request.price)  # type: ignore[arg-type]
             if live.request.side is Side.BUY:
                 if self._through:
                     fall_lt = max(fall_lt, level)
@@ -341,7 +342,7 @@ class SimVenue:
             else:
                 rise_ge = min(rise_ge, level)
         if book.liquidation_price is not None:
-            level = float(book.liquidation_price)
+            level = decimal_float(book.liquidation_price)
             if book.liquidation_long:
                 fall_le = max(fall_le, level)
             else:

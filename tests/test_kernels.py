@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perpbot.engine import kernels
+from perpbot import kernels
 
 needs_kernels = pytest.mark.skipif(not kernels.COMPILED, reason="the C scans are built by `make core`")
 _INF = math.inf
@@ -108,3 +109,29 @@ def test_the_compiled_write_row_refuses_a_row_outside_the_arrays_and_wrong_buffe
         kernels.write_row(bars, balances, qty, qty, 1, 0, 0.0, [0.0], [0.0])
     with pytest.raises(TypeError, match="bars must be a writable 1-D buffer of format q"):
         kernels.write_row(balances, balances, qty, qty, 0, 0, 0.0, [0.0], [0.0])
+
+
+@needs_kernels
+@settings(max_examples=2000, deadline=None)
+@given(value=st.one_of(
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.builds(lambda count, places: Decimal(count).scaleb(-places), st.integers(-(10**21), 10**21), st.integers(0, 30)),
+))
+def test_the_compiled_decimal_float_is_float(value: Decimal) -> None:
+    if value.is_snan():
+        with pytest.raises(ValueError):
+            kernels.decimal_float(value)
+        return
+    got, expected = kernels.decimal_float(value), float(value)
+    assert got.hex() == expected.hex() or (math.isnan(got) and math.isnan(expected))
+
+
+@needs_kernels
+def test_the_compiled_decimal_float_rounds_midpoints_between_doubles_as_float_does() -> None:
+    # 2**53 + 1 lies halfway between two doubles: ties go to the even one, after a 64-bit rounding too
+    for text in ("9007199254740993", "9007199254740995", "-9007199254740993", "18014398509481986.0", "0.1", "-0"):
+        assert kernels.decimal_float(Decimal(text)).hex() == float(Decimal(text)).hex(), text
+    for low in (2.0**53, 2.0**60 + 2**8, 123456789.0):
+        high = math.nextafter(low, math.inf)
+        middle = (Decimal(low) + Decimal(high)) / 2
+        assert kernels.decimal_float(middle) == float(middle)

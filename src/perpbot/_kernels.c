@@ -1,4 +1,4 @@
-/* The backtest loop's bar-level work in C: `perpbot.engine.kernels` holds the Python twins and says what each does.
+/* The backtest loop's bar-level work in C: `perpbot.kernels` holds the Python twins and says what each does.
  *
  * Compiled with the core (`make core`). Compiled Python reads a float buffer one boxed float at a time, about a
  * hundred instructions a bar, and numpy costs thousands a call on the short stretches between decisions; here a bar
@@ -7,7 +7,9 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <float.h>
 #include <math.h>
+#include <stdint.h>
 
 /* A read-only view of a 1-D float64 buffer (a memoryview of a numpy array). */
 static int
@@ -256,22 +258,108 @@ done:
     return result;
 }
 
+/* decimal_float(value) -> float: `float(value)` for a Decimal, exactly (see `kernels.py_decimal_float`).
+ *
+ * float(Decimal) writes the decimal's text and parses it back; a balance's 18 or 20 digits take strtod's slow,
+ * big-number path. A plain decimal text of at most 19 digits, at most 27 of them after the point, is the whole
+ * count n over 10**k, both exact in x87's 64-bit significand: their quotient rounds once to 64 bits, then to
+ * double. The second rounding gives the correctly rounded double unless the first landed on a midpoint between
+ * two doubles; then, and for any other text (exponents, more digits), the text is parsed as float() parses it
+ * (NaN and the infinities go to float() itself). Without a 64-bit long double the text is always parsed. */
+#if LDBL_MANT_DIG >= 64
+static long double pow10l_exact[28];
+#endif
+
+static PyObject *
+decimal_float(PyObject *module, PyObject *value)
+{
+    PyObject *text = PyObject_Str(value);
+    if (text == NULL) {
+        return NULL;
+    }
+    Py_ssize_t length;
+    const char *chars = PyUnicode_AsUTF8AndSize(text, &length);
+    if (chars == NULL) {
+        Py_DECREF(text);
+        return NULL;
+    }
+#if LDBL_MANT_DIG >= 64
+    {
+        Py_ssize_t at = 0;
+        int negative = 0, digits = 0, after = -1;
+        uint64_t count = 0;
+        if (at < length && chars[at] == '-') {
+            negative = 1;
+            at++;
+        }
+        int plain = at < length;
+        for (; at < length && plain; at++) {
+            char c = chars[at];
+            if (c >= '0' && c <= '9') {
+                if (count || c != '0') {
+                    if (++digits > 19) {
+                        plain = 0;
+                        break;
+                    }
+                }
+                count = count * 10 + (uint64_t)(c - '0');
+                if (after >= 0) {
+                    after++;
+                }
+            } else if (c == '.' && after < 0) {
+                after = 0;
+            } else {
+                plain = 0;
+            }
+        }
+        if (plain && after <= 27) {
+            int places = after < 0 ? 0 : after;
+            long double quotient = (long double)count / pow10l_exact[places];
+            double result = (double)quotient;
+            int exact = (long double)result == quotient;
+            if (!exact) {
+                double other = nextafter(result, quotient > (long double)result ? INFINITY : -INFINITY);
+                exact = (quotient - (long double)result) != ((long double)other - quotient);  /* not a midpoint */
+            }
+            if (exact) {
+                Py_DECREF(text);
+                return PyFloat_FromDouble(negative ? -result : result);
+            }
+        }
+    }
+#endif
+    if (memchr(chars, 'n', (size_t)length) != NULL || memchr(chars, 'N', (size_t)length) != NULL) {
+        Py_DECREF(text);
+        return PyNumber_Float(value);  /* NaN, sNaN, Infinity: float()'s own answer or error */
+    }
+    PyObject *parsed = PyFloat_FromString(text);
+    Py_DECREF(text);
+    return parsed;
+}
+
 static PyMethodDef kernel_methods[] = {
     {"first_hit", (PyCFunction)(void (*)(void))first_hit, METH_FASTCALL,
      "first_hit(high, low, first, last, rise_ge, rise_gt, fall_le, fall_lt): the first bar reaching a level, or None"},
     {"equity_scan", (PyCFunction)(void (*)(void))equity_scan, METH_FASTCALL,
      "equity_scan(closes, qtys, costs, balance, first, last, peak, keep, daily): (breach, top, top_bar, end_value)"},
+    {"decimal_float", decimal_float, METH_O, "decimal_float(value): float(value) for a Decimal, exactly"},
     {"write_row", (PyCFunction)(void (*)(void))write_row, METH_FASTCALL,
      "write_row(bars, balances, qty, signed_cost, row, bar, balance, qtys, costs): one row of the equity track"},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef kernels_module = {
-    PyModuleDef_HEAD_INIT, "perpbot.engine._kernels", "The backtest loop's bar-level work, compiled.", -1, kernel_methods,
+    PyModuleDef_HEAD_INIT, "perpbot._kernels", "The backtest loop's bar-level work, compiled.", -1, kernel_methods,
 };
 
 PyMODINIT_FUNC
 PyInit__kernels(void)
 {
+#if LDBL_MANT_DIG >= 64
+    pow10l_exact[0] = 1.0L;
+    for (int k = 1; k < 28; k++) {
+        pow10l_exact[k] = pow10l_exact[k - 1] * 10.0L;  /* exact: 5**27 < 2**64 */
+    }
+#endif
     return PyModule_Create(&kernels_module);
 }

@@ -1,6 +1,7 @@
-"""Types of the compiled loop kernels (`_kernels.c`); `perpbot.engine.kernels` documents them."""
+"""Types of the compiled loop kernels (`_kernels.c`); `perpbot.kernels` documents them."""
 
 from array import array
+from decimal import Decimal
 from typing import Any
 
 def first_hit(high: memoryview[Any], low: memoryview[Any], first: int, last: int, rise_ge: float, rise_gt: float,
@@ -9,3 +10,4 @@ def equity_scan(closes: list[memoryview[Any]], qtys: list[float], costs: list[fl
                 last: int, peak: float, keep: float, daily: float) -> tuple[int, float, int, float]: ...
 def write_row(bars: array[int], balances: array[float], qty: array[float], signed_cost: array[float], row: int,
               bar: int, balance: float, qtys: list[float], costs: list[float]) -> None: ...
+def decimal_float(value: Decimal) -> float: ...
