@@ -11,20 +11,28 @@
 #include <math.h>
 #include <stdint.h>
 
-/* A read-only view of a 1-D float64 buffer (a memoryview of a numpy array). */
+/* A view of a 1-D buffer of 8-byte items of `format` ("d": float64, "q": int64), asked for with `flags`
+ * (contiguous to read, writable to write); `expected` says what was wanted when it is something else. */
 static int
-float_view(PyObject *obj, Py_buffer *view, const char *what)
+buffer_view(PyObject *obj, Py_buffer *view, int flags, const char *format, const char *what, const char *expected)
 {
-    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+    if (PyObject_GetBuffer(obj, view, flags | PyBUF_FORMAT) < 0) {
         return -1;
     }
-    if (view->itemsize != 8 || view->ndim != 1 || view->format == NULL || strcmp(view->format, "d") != 0) {
-        PyErr_Format(PyExc_TypeError, "%s must be a 1-D float64 buffer, was format %s of %zd-byte items",
-                     what, view->format ? view->format : "?", view->itemsize);
+    if (view->itemsize != 8 || view->ndim != 1 || view->format == NULL || strcmp(view->format, format) != 0) {
+        PyErr_Format(PyExc_TypeError, "%s must be a %s, was format %s of %zd-byte items",
+                     what, expected, view->format ? view->format : "?", view->itemsize);
         PyBuffer_Release(view);
         return -1;
     }
     return 0;
+}
+
+/* A read-only view of a 1-D float64 buffer (a memoryview of a numpy array). */
+static int
+float_view(PyObject *obj, Py_buffer *view, const char *what)
+{
+    return buffer_view(obj, view, PyBUF_C_CONTIGUOUS, "d", what, "1-D float64 buffer");
 }
 
 static int
@@ -188,22 +196,6 @@ done:
     return result;
 }
 
-/* A writable view of a 1-D buffer of 8-byte items of `format` ("d" or "q": an array.array). */
-static int
-row_view(PyObject *obj, Py_buffer *view, const char *format, const char *what)
-{
-    if (PyObject_GetBuffer(obj, view, PyBUF_WRITABLE | PyBUF_FORMAT) < 0) {
-        return -1;
-    }
-    if (view->itemsize != 8 || view->ndim != 1 || view->format == NULL || strcmp(view->format, format) != 0) {
-        PyErr_Format(PyExc_TypeError, "%s must be a writable 1-D buffer of format %s, was %s of %zd-byte items",
-                     what, format, view->format ? view->format : "?", view->itemsize);
-        PyBuffer_Release(view);
-        return -1;
-    }
-    return 0;
-}
-
 /* write_row(bars, balances, qty, signed_cost, row, bar, balance, qtys, costs) -> None */
 static PyObject *
 write_row(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -230,7 +222,8 @@ write_row(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     int held = 0;
     PyObject *result = NULL;
     for (; held < 4; held++) {
-        if (row_view(args[held], &views[held], formats[held], names[held]) < 0) {
+        const char *expected = held ? "writable 1-D buffer of format d" : "writable 1-D buffer of format q";
+        if (buffer_view(args[held], &views[held], PyBUF_WRITABLE, formats[held], names[held], expected) < 0) {
             goto done;
         }
     }

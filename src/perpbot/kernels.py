@@ -2,8 +2,8 @@
 account's equity against the breakers' floors), the equity track's row writes, and a Decimal's float.
 
 `make core` compiles them in C (`_kernels.c`) beside the core; without it (`make pure`) these Python twins run, with the
-same results: the same tests, the same IEEE operations in the same order (tests hold the two to each other). Either
-takes memoryviews of the candles' float64 arrays and absolute bar indexes.
+same results: the same tests, the same IEEE operations in the same order (tests hold the two to each other). The scans
+take memoryviews of the candles' float64 arrays and absolute bar indexes; the row writes, the track's typed arrays.
 """
 
 from __future__ import annotations
