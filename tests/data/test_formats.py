@@ -16,6 +16,7 @@ from perpbot.data.formats import (
     read_candles,
     read_data_file,
     read_funding,
+    read_parquet,
     write_candles,
     write_funding,
 )
@@ -137,6 +138,23 @@ def test_parquet_with_datetime_column_like_freqtrade(tmp_path: Path) -> None:
     loaded = read_data_file(path)
     pd.testing.assert_frame_equal(loaded.frame, frame)
     assert "time column 'date' holds datetimes" in loaded.notes
+
+
+@pytest.mark.parametrize("index", [False, True], ids=["no index", "stored index"])
+def test_parquet_reads_as_pandas_wrote_it(tmp_path: Path, index: bool) -> None:
+    """Read a column at a time (or whole, when pandas stored an index), the frame is the one written:
+    dtypes, missing values, text and time zones included."""
+    frame = pd.DataFrame({
+        "ts": np.arange(6, dtype=np.int64) * HOUR + START,
+        "close": [1.5, np.nan, 2.25, 3.0, 4.0, 5.0],
+        "note": ["a", None, "c", "d", "e", "f"],
+        "when": pd.date_range("2024-01-01", periods=6, freq="h", tz="UTC"),
+    })
+    if index:
+        frame = frame.set_index(pd.Index([f"r{i}" for i in range(6)], name="row"))
+    path = tmp_path / "mixed.parquet"
+    frame.to_parquet(path, index=index)
+    pd.testing.assert_frame_equal(read_parquet(path), frame)
 
 
 def test_kind_is_detected_from_columns(tmp_path: Path) -> None:
