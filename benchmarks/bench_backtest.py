@@ -207,30 +207,33 @@ def scaling_job(tmp: Path, count: int, *, risk: bool) -> tuple[float, int, float
     return float(elapsed), int(fills), float(peak)
 
 
+def _status_mb() -> dict[str, float]:
+    """This process's memory figures from /proc/self/status (VmHWM, RssAnon, RssFile, ...) in MB; empty where
+    /proc does not tell."""
+    status = Path("/proc/self/status")
+    if not status.exists():
+        return {}
+    fields = (line.split(":", 1) for line in status.read_text().splitlines())
+    return {name: int(value.split()[0]) / 1024 for name, value in fields if value.strip().endswith("kB")}
+
+
 def _own_peak_mb() -> float:
     """This process's own high-water RSS. getrusage's figure can carry the parent's peak across
     fork and exec on Linux, which made a child look as big as the benchmark that started it."""
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _status_mb().get("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _own_split_mb() -> tuple[float, float]:
     """This process's resident memory now, as (private, mapped files): the files are the libraries' code and
     data, shared with other processes and dropped by the kernel under pressure; their resident share depends on
     what the page cache already holds. (0, 0) where /proc does not tell."""
-    status = Path("/proc/self/status")
-    fields = dict(line.split(":", 1) for line in status.read_text().splitlines()) if status.exists() else {}
-    if "RssAnon" not in fields or "RssFile" not in fields:
-        return 0.0, 0.0
-    return int(fields["RssAnon"].split()[0]) / 1024, int(fields["RssFile"].split()[0]) / 1024
+    status = _status_mb()
+    return status.get("RssAnon", 0.0), status.get("RssFile", 0.0)
 
 
 def job_peak_mb(tmp: Path) -> tuple[float, float, float]:
-    """The one-symbol job's peak RSS in a fresh process, and its (private, mapped files) split at the end."""
+    """The one-symbol job's peak RSS in a fresh process, and its (private, mapped files) split at the peak."""
     out = subprocess.run([sys.executable, __file__, "--one-job", str(tmp)], capture_output=True, text=True,
                          check=True)
     peak, private, files = out.stdout.strip().splitlines()[-1].split()
